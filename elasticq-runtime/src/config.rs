@@ -1,0 +1,275 @@
+//! Queue sizing: the capacities and growth rules every engine is built from.
+
+use crate::error::Error;
+
+/// The largest capacity a queue may be configured with (2^40 slots).
+///
+/// The lock-free engine packs a slot index, a lap count and a seal bit into one machine word;
+/// this bound leaves room for all three.
+///
+/// ```
+/// assert!(elasticq_runtime::MAX_CAPACITY >= 1 << 40);
+/// ```
+pub const MAX_CAPACITY: usize = 1 << 40;
+
+/// How a queue is sized: where it starts, how far it may grow and shrink, and how fast.
+///
+/// Build one with the setters, then hand it to an engine's `new`; every value is checked there
+/// and a bad one comes back as [`Error::InvalidConfig`] naming the field, never as a panic.
+///
+/// | field | default | rule |
+/// |---|---|---|
+/// | `initial_capacity` | 1024 | `min_capacity <= initial_capacity <= max_capacity` |
+/// | `min_capacity` | 256 | at least 1 |
+/// | `max_capacity` | 1,048,576 | at least 1, at most [`MAX_CAPACITY`] |
+/// | `growth_factor` | 2.0 | finite, greater than 1 |
+/// | `shrink_threshold` | 0.25 | strictly between 0 and 1 |
+///
+/// ```
+/// use elasticq_runtime::Config;
+///
+/// let config = Config::new()
+///     .initial_capacity(64)
+///     .min_capacity(16)
+///     .max_capacity(4096)
+///     .growth_factor(1.5)
+///     .shrink_threshold(0.2);
+/// assert!(config.validate().is_ok());
+///
+/// let bad = Config::new().initial_capacity(10_000).max_capacity(100);
+/// assert_eq!(
+///     bad.validate().unwrap_err().to_string(),
+///     "invalid initial_capacity = 10000: must not exceed max_capacity (100)"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    initial_capacity: usize,
+    min_capacity: usize,
+    max_capacity: usize,
+    growth_factor: f64,
+    shrink_threshold: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            initial_capacity: 1024,
+            min_capacity: 256,
+            max_capacity: 1 << 20,
+            growth_factor: 2.0,
+            shrink_threshold: 0.25,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration (see the table on [`Config`]).
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new();
+    /// assert_eq!(config.get_initial_capacity(), 1024);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how many messages the queue holds before its first growth.
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().initial_capacity(512);
+    /// assert_eq!(config.get_initial_capacity(), 512);
+    /// ```
+    #[must_use]
+    pub fn initial_capacity(mut self, n: usize) -> Self {
+        self.initial_capacity = n;
+        self
+    }
+
+    /// Sets the capacity below which the queue never shrinks.
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().min_capacity(64);
+    /// assert_eq!(config.get_min_capacity(), 64);
+    /// ```
+    #[must_use]
+    pub fn min_capacity(mut self, n: usize) -> Self {
+        self.min_capacity = n;
+        self
+    }
+
+    /// Sets the capacity beyond which the queue never grows; a push into a queue at this
+    /// capacity with no room fails with `PushError::Full`.
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().max_capacity(1 << 16);
+    /// assert_eq!(config.get_max_capacity(), 65536);
+    /// ```
+    #[must_use]
+    pub fn max_capacity(mut self, n: usize) -> Self {
+        self.max_capacity = n;
+        self
+    }
+
+    /// Sets the factor the capacity is multiplied by when the queue is full.
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().growth_factor(1.5);
+    /// assert_eq!(config.get_growth_factor(), 1.5);
+    /// ```
+    #[must_use]
+    pub fn growth_factor(mut self, factor: f64) -> Self {
+        self.growth_factor = factor;
+        self
+    }
+
+    /// Sets the fill ratio at or below which the queue shrinks (divides its capacity by the
+    /// growth factor until the ratio is exceeded or `min_capacity` is reached).
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().shrink_threshold(0.1);
+    /// assert_eq!(config.get_shrink_threshold(), 0.1);
+    /// ```
+    #[must_use]
+    pub fn shrink_threshold(mut self, ratio: f64) -> Self {
+        self.shrink_threshold = ratio;
+        self
+    }
+
+    /// The configured initial capacity.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_initial_capacity(), 1024);
+    /// ```
+    pub fn get_initial_capacity(&self) -> usize {
+        self.initial_capacity
+    }
+
+    /// The configured minimum capacity.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_min_capacity(), 256);
+    /// ```
+    pub fn get_min_capacity(&self) -> usize {
+        self.min_capacity
+    }
+
+    /// The configured maximum capacity.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_max_capacity(), 1 << 20);
+    /// ```
+    pub fn get_max_capacity(&self) -> usize {
+        self.max_capacity
+    }
+
+    /// The configured growth factor.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_growth_factor(), 2.0);
+    /// ```
+    pub fn get_growth_factor(&self) -> f64 {
+        self.growth_factor
+    }
+
+    /// The configured shrink threshold.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_shrink_threshold(), 0.25);
+    /// ```
+    pub fn get_shrink_threshold(&self) -> f64 {
+        self.shrink_threshold
+    }
+
+    /// Checks every rule in the table on [`Config`]; the first broken one is returned.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Error};
+    ///
+    /// let err = Config::new().growth_factor(1.0).validate().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidConfig { field: "growth_factor", .. }));
+    /// ```
+    pub fn validate(&self) -> Result<(), Error> {
+        let invalid = |field: &'static str, value: String, requirement: String| {
+            Err(Error::InvalidConfig {
+                field,
+                value,
+                requirement,
+            })
+        };
+        if self.max_capacity == 0 {
+            return invalid("max_capacity", "0".into(), "must be at least 1".into());
+        }
+        if self.max_capacity > MAX_CAPACITY {
+            return invalid(
+                "max_capacity",
+                self.max_capacity.to_string(),
+                format!("must not exceed {MAX_CAPACITY}"),
+            );
+        }
+        if self.min_capacity == 0 {
+            return invalid("min_capacity", "0".into(), "must be at least 1".into());
+        }
+        if self.initial_capacity > self.max_capacity {
+            return invalid(
+                "initial_capacity",
+                self.initial_capacity.to_string(),
+                format!("must not exceed max_capacity ({})", self.max_capacity),
+            );
+        }
+        if self.min_capacity > self.initial_capacity {
+            return invalid(
+                "min_capacity",
+                self.min_capacity.to_string(),
+                format!(
+                    "must not exceed initial_capacity ({})",
+                    self.initial_capacity
+                ),
+            );
+        }
+        // `!(x > 1.0)` rather than `x <= 1.0` so that NaN is rejected too.
+        if !(self.growth_factor.is_finite() && self.growth_factor > 1.0) {
+            return invalid(
+                "growth_factor",
+                self.growth_factor.to_string(),
+                "must be a finite number greater than 1".into(),
+            );
+        }
+        if !(self.shrink_threshold > 0.0 && self.shrink_threshold < 1.0) {
+            return invalid(
+                "shrink_threshold",
+                self.shrink_threshold.to_string(),
+                "must be strictly between 0 and 1".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The capacity after one growth step from `capacity`, before any clamping to the maximum.
+    pub(crate) fn grown(&self, capacity: usize) -> usize {
+        let grown = (capacity as f64 * self.growth_factor).ceil() as usize;
+        grown.max(capacity + 1)
+    }
+
+    /// The capacity a queue holding `len` messages shrinks to from `capacity`: divide by the
+    /// growth factor while the result stays at or above `min_capacity` and `len` would still
+    /// be at or below the shrink threshold of it.
+    pub(crate) fn shrunk(&self, capacity: usize, len: usize) -> usize {
+        let mut target = capacity;
+        while self.should_shrink(target, len) {
+            let smaller = ((target as f64 / self.growth_factor).ceil() as usize)
+                .max(self.min_capacity)
+                .max(len);
+            if smaller >= target {
+                break;
+            }
+            target = smaller;
+        }
+        target
+    }
+
+    /// Whether a queue of `capacity` holding `len` messages is sparse enough to shrink.
+    pub(crate) fn should_shrink(&self, capacity: usize, len: usize) -> bool {
+        capacity > self.min_capacity && (len as f64) <= self.shrink_threshold * capacity as f64
+    }
+}

@@ -1,0 +1,240 @@
+//! One bounded ring of the lock-free engine: a Vyukov-style array queue whose tail word also
+//! carries a seal bit.
+//!
+//! Every slot has a stamp. A stamp equal to the tail position means "free for the producer at
+//! this position"; a stamp one past the head position means "written, ready for the consumer
+//! at this position". Positions are `lap | index` words: `index < cap`, and the lap lives in
+//! the bits above `index`'s power-of-two width, so wrapping around the ring bumps the lap and
+//! a stamp from an earlier lap never matches a later position.
+//!
+//! Sealing sets the top bit of `tail`. After that no producer can claim a slot here, because
+//! its compare-exchange expects a tail without the bit; the value `seal` returns is therefore
+//! the final tail, and once consumers have claimed every slot below it the segment is
+//! exhausted for good. The queue seals a segment to replace it with a larger one (growth) or
+//! a smaller one (shrink).
+
+use std::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{fence, AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
+
+/// The seal bit of the tail word. Lap arithmetic masks it out, so laps wrap below it.
+const SEALED: usize = 1 << (usize::BITS - 1);
+
+struct Slot<T> {
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Why a push into a segment did not happen; the value comes back.
+pub(super) enum Rejected<T> {
+    /// Every slot holds a message.
+    Full(T),
+    /// The segment accepts no more pushes; its successor does.
+    Sealed(T),
+}
+
+/// Why a pop from a segment found nothing.
+pub(super) enum Drained {
+    /// Nothing to take now; producers may still push here.
+    Empty,
+    /// Sealed and fully consumed: move on to the successor.
+    Exhausted,
+}
+
+pub(super) struct Segment<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    /// The segment that replaces this one; set once, by the thread that sealed this one.
+    pub(super) next: AtomicPtr<Segment<T>>,
+    /// The capacity this segment holds against the queue's maximum once it is sealed: the
+    /// messages it still held at sealing, an upper bound of what it holds from then on.
+    /// Written before `next` is published.
+    pub(super) accounted: AtomicUsize,
+    /// Messages pushed into all earlier segments of the queue; makes counts global.
+    pub(super) base: u64,
+    cap: usize,
+    one_lap: usize,
+    lap_shift: u32,
+    slots: Box<[Slot<T>]>,
+}
+
+impl<T> Segment<T> {
+    pub(super) fn new(cap: usize, base: u64) -> Box<Self> {
+        debug_assert!(cap >= 1);
+        let one_lap = (cap + 1).next_power_of_two();
+        let slots = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Box::new(Self {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            next: AtomicPtr::new(std::ptr::null_mut()),
+            accounted: AtomicUsize::new(cap),
+            base,
+            cap,
+            one_lap,
+            lap_shift: one_lap.trailing_zeros(),
+            slots,
+        })
+    }
+
+    pub(super) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The position one lap after `position`'s lap, at index 0.
+    #[inline]
+    fn next_lap(&self, position: usize) -> usize {
+        (position & !(self.one_lap - 1)).wrapping_add(self.one_lap) & !SEALED
+    }
+
+    /// The position after `position`.
+    #[inline]
+    fn advance(&self, position: usize) -> usize {
+        let index = position & (self.one_lap - 1);
+        if index + 1 < self.cap {
+            position + 1
+        } else {
+            self.next_lap(position)
+        }
+    }
+
+    /// How many positions precede `position` in this segment.
+    pub(super) fn count(&self, position: usize) -> u64 {
+        let position = position & !SEALED;
+        (position >> self.lap_shift) as u64 * self.cap as u64
+            + (position & (self.one_lap - 1)) as u64
+    }
+
+    /// Messages whose push claimed a slot here.
+    pub(super) fn pushed(&self) -> u64 {
+        self.count(self.tail.load(Ordering::Acquire))
+    }
+
+    /// Messages whose pop claimed a slot here.
+    pub(super) fn popped(&self) -> u64 {
+        self.count(self.head.load(Ordering::Acquire))
+    }
+
+    /// The tail word and whether it is sealed.
+    pub(super) fn tail_state(&self) -> (usize, bool) {
+        let tail = self.tail.load(Ordering::Acquire);
+        (tail & !SEALED, tail & SEALED != 0)
+    }
+
+    pub(super) fn is_sealed(&self) -> bool {
+        self.tail.load(Ordering::Acquire) & SEALED != 0
+    }
+
+    /// Seals the segment. Returns the final tail to the one caller that sealed it, `None` to
+    /// every other.
+    pub(super) fn seal(&self) -> Option<usize> {
+        let previous = self.tail.fetch_or(SEALED, Ordering::SeqCst);
+        (previous & SEALED == 0).then_some(previous)
+    }
+
+    pub(super) fn push(&self, value: T) -> Result<(), Rejected<T>> {
+        let backoff = Backoff::new();
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & SEALED != 0 {
+                return Err(Rejected::Sealed(value));
+            }
+            let slot = &self.slots[tail & (self.one_lap - 1)];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == tail {
+                // The slot is free for this lap: claim the position. SeqCst pairs with the
+                // SeqCst fence of the emptiness check in `pop` (see `wait.rs`).
+                match self.tail.compare_exchange_weak(
+                    tail,
+                    self.advance(tail),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the compare-exchange gave this thread the position `tail`,
+                        // and the stamp showed the slot free for it: no other thread reads or
+                        // writes the value until the stamp store below publishes it.
+                        slot.value
+                            .with_mut(|cell| unsafe { cell.write(MaybeUninit::new(value)) });
+                        slot.stamp.store(tail + 1, Ordering::Release);
+                        return Ok(());
+                    }
+                    Err(current) => {
+                        tail = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) & !SEALED == tail + 1 {
+                // The slot still holds the message of the previous lap: full, unless a
+                // consumer has moved the head since.
+                fence(Ordering::SeqCst);
+                let head = self.head.load(Ordering::Relaxed);
+                if head.wrapping_add(self.one_lap) & !SEALED == tail {
+                    return Err(Rejected::Full(value));
+                }
+                backoff.spin();
+                tail = self.tail.load(Ordering::Relaxed);
+            } else {
+                // Another producer claimed this position and the tail moved on.
+                backoff.snooze();
+                tail = self.tail.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Pops the oldest message, with the index of the slot it was in.
+    pub(super) fn pop(&self) -> Result<(T, usize), Drained> {
+        let backoff = Backoff::new();
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            let index = head & (self.one_lap - 1);
+            let slot = &self.slots[index];
+            let stamp = slot.stamp.load(Ordering::Acquire);
+            if stamp == head + 1 {
+                match self.head.compare_exchange_weak(
+                    head,
+                    self.advance(head),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: the stamp `head + 1` (Acquire) shows the producer's write
+                        // complete, and the compare-exchange gave this thread the position:
+                        // the value is initialised and read exactly once; the stamp store
+                        // below hands the slot to the producer of the next lap.
+                        let value = slot.value.with(|cell| unsafe { cell.read().assume_init() });
+                        slot.stamp.store(self.next_lap(head), Ordering::Release);
+                        return Ok((value, index));
+                    }
+                    Err(current) => {
+                        head = current;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                // Not written for this lap. Empty, exhausted, or a producer mid-write.
+                fence(Ordering::SeqCst);
+                let tail = self.tail.load(Ordering::Relaxed);
+                if tail & !SEALED == head {
+                    return Err(if tail & SEALED != 0 {
+                        Drained::Exhausted
+                    } else {
+                        Drained::Empty
+                    });
+                }
+                backoff.spin();
+                head = self.head.load(Ordering::Relaxed);
+            } else {
+                // Another consumer took this position and the head moved on.
+                backoff.snooze();
+                head = self.head.load(Ordering::Relaxed);
+            }
+        }
+    }
+}
