@@ -12,6 +12,9 @@ use crate::error::Error;
 /// ```
 pub const MAX_CAPACITY: usize = 1 << 40;
 
+const DEFAULT_INITIAL: usize = 1024;
+const DEFAULT_MIN: usize = 256;
+
 /// How a queue is sized: where it starts, how far it may grow and shrink, and how fast.
 ///
 /// Build one with the setters, then hand it to an engine's `new`; every value is checked there
@@ -19,8 +22,8 @@ pub const MAX_CAPACITY: usize = 1 << 40;
 ///
 /// | field | default | rule |
 /// |---|---|---|
-/// | `initial_capacity` | 1024 | `min_capacity <= initial_capacity <= max_capacity` |
-/// | `min_capacity` | 256 | at least 1 |
+/// | `initial_capacity` | 1024, lowered to `max_capacity` and raised to `min_capacity` when those are set | `min_capacity <= initial_capacity <= max_capacity` |
+/// | `min_capacity` | 256, lowered to `initial_capacity` | at least 1 |
 /// | `max_capacity` | 1,048,576 | at least 1, at most [`MAX_CAPACITY`] |
 /// | `growth_factor` | 2.0 | finite, greater than 1 |
 /// | `shrink_threshold` | 0.25 | strictly between 0 and 1 |
@@ -36,6 +39,9 @@ pub const MAX_CAPACITY: usize = 1 << 40;
 ///     .shrink_threshold(0.2);
 /// assert!(config.validate().is_ok());
 ///
+/// // Defaults follow the values you set: a small maximum lowers the initial capacity too.
+/// assert_eq!(Config::new().max_capacity(100).get_initial_capacity(), 100);
+///
 /// let bad = Config::new().initial_capacity(10_000).max_capacity(100);
 /// assert_eq!(
 ///     bad.validate().unwrap_err().to_string(),
@@ -44,8 +50,8 @@ pub const MAX_CAPACITY: usize = 1 << 40;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Config {
-    initial_capacity: usize,
-    min_capacity: usize,
+    initial_capacity: Option<usize>,
+    min_capacity: Option<usize>,
     max_capacity: usize,
     growth_factor: f64,
     shrink_threshold: f64,
@@ -54,8 +60,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            initial_capacity: 1024,
-            min_capacity: 256,
+            initial_capacity: None,
+            min_capacity: None,
             max_capacity: 1 << 20,
             growth_factor: 2.0,
             shrink_threshold: 0.25,
@@ -82,7 +88,7 @@ impl Config {
     /// ```
     #[must_use]
     pub fn initial_capacity(mut self, n: usize) -> Self {
-        self.initial_capacity = n;
+        self.initial_capacity = Some(n);
         self
     }
 
@@ -94,7 +100,7 @@ impl Config {
     /// ```
     #[must_use]
     pub fn min_capacity(mut self, n: usize) -> Self {
-        self.min_capacity = n;
+        self.min_capacity = Some(n);
         self
     }
 
@@ -142,7 +148,11 @@ impl Config {
     /// assert_eq!(elasticq_runtime::Config::new().get_initial_capacity(), 1024);
     /// ```
     pub fn get_initial_capacity(&self) -> usize {
-        self.initial_capacity
+        self.initial_capacity.unwrap_or_else(|| {
+            DEFAULT_INITIAL
+                .min(self.max_capacity)
+                .max(self.min_capacity.unwrap_or(0))
+        })
     }
 
     /// The configured minimum capacity.
@@ -152,6 +162,11 @@ impl Config {
     /// ```
     pub fn get_min_capacity(&self) -> usize {
         self.min_capacity
+            .unwrap_or_else(|| {
+                DEFAULT_MIN
+                    .min(self.get_initial_capacity())
+                    .min(self.max_capacity)
+            })
     }
 
     /// The configured maximum capacity.
@@ -207,24 +222,29 @@ impl Config {
                 format!("must not exceed {MAX_CAPACITY}"),
             );
         }
-        if self.min_capacity == 0 {
+        let (initial, min) = (self.get_initial_capacity(), self.get_min_capacity());
+        if min == 0 {
             return invalid("min_capacity", "0".into(), "must be at least 1".into());
         }
-        if self.initial_capacity > self.max_capacity {
+        if min > self.max_capacity {
             return invalid(
-                "initial_capacity",
-                self.initial_capacity.to_string(),
+                "min_capacity",
+                min.to_string(),
                 format!("must not exceed max_capacity ({})", self.max_capacity),
             );
         }
-        if self.min_capacity > self.initial_capacity {
+        if initial > self.max_capacity {
+            return invalid(
+                "initial_capacity",
+                initial.to_string(),
+                format!("must not exceed max_capacity ({})", self.max_capacity),
+            );
+        }
+        if min > initial {
             return invalid(
                 "min_capacity",
-                self.min_capacity.to_string(),
-                format!(
-                    "must not exceed initial_capacity ({})",
-                    self.initial_capacity
-                ),
+                min.to_string(),
+                format!("must not exceed initial_capacity ({initial})"),
             );
         }
         // `!(x > 1.0)` rather than `x <= 1.0` so that NaN is rejected too.
@@ -245,6 +265,16 @@ impl Config {
         Ok(())
     }
 
+    /// This configuration with every derived default made explicit, so the engines' hot
+    /// paths read plain values.
+    pub(crate) fn resolved(self) -> Self {
+        Self {
+            initial_capacity: Some(self.get_initial_capacity()),
+            min_capacity: Some(self.get_min_capacity()),
+            ..self
+        }
+    }
+
     /// The capacity after one growth step from `capacity`, before any clamping to the maximum.
     pub(crate) fn grown(&self, capacity: usize) -> usize {
         let grown = (capacity as f64 * self.growth_factor).ceil() as usize;
@@ -258,7 +288,7 @@ impl Config {
         let mut target = capacity;
         while self.should_shrink(target, len) {
             let smaller = ((target as f64 / self.growth_factor).ceil() as usize)
-                .max(self.min_capacity)
+                .max(self.get_min_capacity())
                 .max(len);
             if smaller >= target {
                 break;
@@ -270,6 +300,6 @@ impl Config {
 
     /// Whether a queue of `capacity` holding `len` messages is sparse enough to shrink.
     pub(crate) fn should_shrink(&self, capacity: usize, len: usize) -> bool {
-        capacity > self.min_capacity && (len as f64) <= self.shrink_threshold * capacity as f64
+        capacity > self.get_min_capacity() && (len as f64) <= self.shrink_threshold * capacity as f64
     }
 }

@@ -119,6 +119,7 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
+        let config = config.resolved();
         let capacity = config.get_initial_capacity();
         Ok(Self {
             state: Mutex::new(State {

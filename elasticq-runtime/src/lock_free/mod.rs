@@ -116,6 +116,7 @@ impl<T> LockFreeQueue<T> {
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
+        let config = config.resolved();
         let first = Box::into_raw(Segment::new(config.get_initial_capacity(), 0));
         Ok(Self {
             head: CachePadded::new(AtomicPtr::new(first)),
