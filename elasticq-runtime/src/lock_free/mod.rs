@@ -293,14 +293,30 @@ impl<T> LockFreeQueue<T> {
             let segment = unsafe { &*current };
             match segment.pop() {
                 Ok((value, index)) => {
-                    if index % SHRINK_CHECK_INTERVAL == 0
+                    let next = segment.next.load(Ordering::Acquire);
+                    if !next.is_null() {
+                        // A sealed segment: if this pop took its last message, retire it now
+                        // rather than on a later pop, so its capacity stops counting against
+                        // the maximum at once.
+                        let (tail, _) = segment.tail_state();
+                        if segment.popped() == segment.count(tail) {
+                            self.advance_head(current, segment, next, guard);
+                        }
+                    } else if index % SHRINK_CHECK_INTERVAL == 0
                         && segment.cap() > self.config.get_min_capacity()
                     {
                         self.shrink_if_sparse(current, segment);
                     }
                     return Some(value);
                 }
-                Err(Drained::Empty) => return None,
+                Err(Drained::Empty) => {
+                    // An empty last segment above the minimum is the shrink that follows a
+                    // drain.
+                    if segment.cap() > self.config.get_min_capacity() {
+                        self.shrink_if_sparse(current, segment);
+                    }
+                    return None;
+                }
                 Err(Drained::Exhausted) => {
                     let next = segment.next.load(Ordering::SeqCst);
                     if next.is_null() {
@@ -627,7 +643,9 @@ impl<T> LockFreeQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn drain(&self) -> Vec<T> {
-        self.pop_batch(self.len())
+        // One attempt past the count: it finds the queue empty, which lets the last ring
+        // shrink back toward the minimum.
+        self.pop_batch(self.len().saturating_add(1))
     }
 
     /// Closes the queue: later pushes fail with `PushError::Closed`, sleeping callers wake,
