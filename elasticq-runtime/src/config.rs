@@ -161,12 +161,11 @@ impl Config {
     /// assert_eq!(elasticq_runtime::Config::new().get_min_capacity(), 256);
     /// ```
     pub fn get_min_capacity(&self) -> usize {
-        self.min_capacity
-            .unwrap_or_else(|| {
-                DEFAULT_MIN
-                    .min(self.get_initial_capacity())
-                    .min(self.max_capacity)
-            })
+        self.min_capacity.unwrap_or_else(|| {
+            DEFAULT_MIN
+                .min(self.get_initial_capacity())
+                .min(self.max_capacity)
+        })
     }
 
     /// The configured maximum capacity.
@@ -300,6 +299,7 @@ impl Config {
 
     /// Whether a queue of `capacity` holding `len` messages is sparse enough to shrink.
     pub(crate) fn should_shrink(&self, capacity: usize, len: usize) -> bool {
-        capacity > self.get_min_capacity() && (len as f64) <= self.shrink_threshold * capacity as f64
+        capacity > self.get_min_capacity()
+            && (len as f64) <= self.shrink_threshold * capacity as f64
     }
 }

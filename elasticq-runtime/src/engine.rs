@@ -92,10 +92,7 @@ macro_rules! engine_by_inherent_methods {
             ) -> Result<(), $crate::PushError<T>> {
                 $ty::push_timeout(self, value, timeout)
             }
-            fn pop_timeout(
-                &self,
-                timeout: ::std::time::Duration,
-            ) -> Result<T, $crate::PopError> {
+            fn pop_timeout(&self, timeout: ::std::time::Duration) -> Result<T, $crate::PopError> {
                 $ty::pop_timeout(self, timeout)
             }
             fn len(&self) -> usize {

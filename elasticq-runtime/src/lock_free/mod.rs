@@ -256,9 +256,9 @@ impl<T> LockFreeQueue<T> {
         loop {
             let next = segment.next.load(Ordering::Acquire);
             if !next.is_null() {
-                let _ = self
-                    .tail
-                    .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed);
+                let _ =
+                    self.tail
+                        .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed);
                 return next;
             }
             backoff.snooze();
@@ -484,25 +484,24 @@ impl<T> LockFreeQueue<T> {
         self.rejected.fetch_sub(1, Ordering::Relaxed);
         let mut pending = Some(value);
         let mut closed = false;
-        self.push_waiters
-            .wait_until(deadline_after(timeout), || {
-                let Some(value) = pending.take() else {
-                    return true;
-                };
-                if self.closed.load(Ordering::SeqCst) {
+        self.push_waiters.wait_until(deadline_after(timeout), || {
+            let Some(value) = pending.take() else {
+                return true;
+            };
+            if self.closed.load(Ordering::SeqCst) {
+                pending = Some(value);
+                closed = true;
+                return true;
+            }
+            let guard = reclaim::pin();
+            match self.push_pinned(value, &guard) {
+                Ok(()) => true,
+                Err(value) => {
                     pending = Some(value);
-                    closed = true;
-                    return true;
+                    false
                 }
-                let guard = reclaim::pin();
-                match self.push_pinned(value, &guard) {
-                    Ok(()) => true,
-                    Err(value) => {
-                        pending = Some(value);
-                        false
-                    }
-                }
-            });
+            }
+        });
         match pending {
             None => {
                 self.pop_waiters.notify_one();
@@ -536,17 +535,16 @@ impl<T> LockFreeQueue<T> {
             return Ok(value);
         }
         let mut outcome = None;
-        self.pop_waiters
-            .wait_until(deadline_after(timeout), || {
-                let guard = reclaim::pin();
-                if let Some(value) = self.pop_pinned(&guard) {
-                    outcome = Some(Ok(value));
-                } else if self.closed.load(Ordering::SeqCst) {
-                    // A push may have landed between the pop above and the close.
-                    outcome = Some(self.pop_pinned(&guard).ok_or(PopError::Closed));
-                }
-                outcome.is_some()
-            });
+        self.pop_waiters.wait_until(deadline_after(timeout), || {
+            let guard = reclaim::pin();
+            if let Some(value) = self.pop_pinned(&guard) {
+                outcome = Some(Ok(value));
+            } else if self.closed.load(Ordering::SeqCst) {
+                // A push may have landed between the pop above and the close.
+                outcome = Some(self.pop_pinned(&guard).ok_or(PopError::Closed));
+            }
+            outcome.is_some()
+        });
         match outcome {
             Some(Ok(value)) => {
                 self.push_waiters.notify_one();

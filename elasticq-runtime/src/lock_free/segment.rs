@@ -209,7 +209,8 @@ impl<T> Segment<T> {
                         // the value is initialised and read exactly once; the stamp store
                         // below hands the slot to the producer of the next lap.
                         let value = slot.value.with(|cell| unsafe { cell.read().assume_init() });
-                        slot.stamp.store(head.wrapping_add(self.one_lap) & !SEALED, Ordering::Release);
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap) & !SEALED, Ordering::Release);
                         return Ok((value, index));
                     }
                     Err(current) => {

@@ -1,0 +1,191 @@
+//! loom models of the lock-free engine: pushes and pops racing with growth (a producer seals
+//! a full ring and links a larger one) and with shrink (a consumer seals a sparse ring and
+//! links a smaller one), and consumers racing to retire a sealed ring.
+//!
+//! Each model checks, over every interleaving loom explores, that nothing is lost or
+//! duplicated, that one producer's messages come out in push order, and that the capacity
+//! accounting returns to a consistent value. Run them with
+//! `RUSTFLAGS="--cfg loom" cargo test -p elasticq-runtime --release --lib loom`;
+//! `LOOM_MAX_PREEMPTIONS` (default 2 in `.ci/run`) bounds the search.
+
+use loom::sync::Arc;
+use loom::thread;
+
+use super::LockFreeQueue;
+use crate::Config;
+
+/// A queue whose first ring has `initial` slots, that may grow to `max` and shrink to 1.
+fn queue(initial: usize, max: usize) -> Arc<LockFreeQueue<(u8, u8)>> {
+    let config = Config::new()
+        .initial_capacity(initial)
+        .min_capacity(1)
+        .max_capacity(max)
+        .growth_factor(2.0)
+        .shrink_threshold(0.5);
+    Arc::new(LockFreeQueue::new(config).expect("a valid model configuration"))
+}
+
+/// Checks the messages a set of consumers saw: each consumer saw each producer's messages in
+/// push order, and together they saw every message `0..per_producer` of every producer
+/// exactly once.
+fn check_delivery(seen_by_consumer: &[Vec<(u8, u8)>], producers: u8, per_producer: u8) {
+    for seen in seen_by_consumer {
+        for producer in 0..producers {
+            let order: Vec<u8> = seen
+                .iter()
+                .filter(|(p, _)| *p == producer)
+                .map(|(_, i)| *i)
+                .collect();
+            assert!(
+                order.windows(2).all(|w| w[0] < w[1]),
+                "producer {producer} reordered: {order:?}"
+            );
+        }
+    }
+    let mut all: Vec<(u8, u8)> = seen_by_consumer.iter().flatten().copied().collect();
+    all.sort_unstable();
+    let expected: Vec<(u8, u8)> = (0..producers)
+        .flat_map(|p| (0..per_producer).map(move |i| (p, i)))
+        .collect();
+    assert_eq!(all, expected, "lost or duplicated messages");
+}
+
+/// Pops up to `attempts` times, keeping what it got.
+fn pop_some(queue: &LockFreeQueue<(u8, u8)>, attempts: usize) -> Vec<(u8, u8)> {
+    (0..attempts).filter_map(|_| queue.pop()).collect()
+}
+
+/// Checks what an emptied queue reports once every thread is done.
+fn check_quiescent(queue: &LockFreeQueue<(u8, u8)>, pushed: u64) {
+    let stats = queue.stats();
+    assert_eq!(
+        (stats.enqueued, stats.dequeued, stats.len),
+        (pushed, pushed, 0)
+    );
+    assert!(stats.capacity >= 1 && stats.capacity <= queue.config().get_max_capacity());
+}
+
+/// Two producers overflow a one-slot ring at once: one seals and grows, the other must land
+/// in the successor (or win the slot), never fail and never be lost.
+#[test]
+fn concurrent_producers_race_growth() {
+    loom::model(|| {
+        let queue = queue(1, 4);
+        let producers: Vec<_> = (0..2u8)
+            .map(|p| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || {
+                    queue.push((p, 0)).expect("below the maximum");
+                    queue.push((p, 1)).expect("below the maximum");
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.join().expect("producer");
+        }
+        let drained = queue.drain();
+        check_delivery(&[drained], 2, 2);
+        check_quiescent(&queue, 4);
+    });
+}
+
+/// A producer grows the queue while a consumer pops across the sealed ring and into its
+/// successor.
+#[test]
+fn pop_races_growth() {
+    loom::model(|| {
+        let queue = queue(1, 4);
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                for i in 0..3 {
+                    queue.push((0, i)).expect("below the maximum");
+                }
+            })
+        };
+        let mut seen = pop_some(&queue, 2);
+        producer.join().expect("producer");
+        seen.extend(queue.drain());
+        check_delivery(&[seen], 1, 3);
+        check_quiescent(&queue, 3);
+    });
+}
+
+/// A consumer shrinks a sparse ring (sealing it and linking a smaller one) while a producer
+/// pushes: the pushes that hit the sealed ring move to the successor in order.
+#[test]
+fn push_races_shrink() {
+    loom::model(|| {
+        let queue = queue(4, 8);
+        queue.push((0, 0)).expect("room");
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                queue.push((0, 1)).expect("below the maximum");
+                queue.push((0, 2)).expect("below the maximum");
+            })
+        };
+        // Popping the only message leaves the ring empty: below the shrink threshold.
+        let mut seen = pop_some(&queue, 2);
+        producer.join().expect("producer");
+        seen.extend(queue.drain());
+        check_delivery(&[seen], 1, 3);
+        check_quiescent(&queue, 3);
+    });
+}
+
+/// Two consumers finish a sealed ring at once: exactly one retires it, both move on to the
+/// successor, and a concurrent push lands after the older messages.
+#[test]
+fn consumers_race_retirement() {
+    loom::model(|| {
+        let queue = queue(1, 4);
+        // Two messages in a one-slot ring: the first ring is sealed, the second holds (0, 1).
+        queue.push((0, 0)).expect("room");
+        queue.push((0, 1)).expect("room");
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || pop_some(&queue, 2))
+            })
+            .collect();
+        queue.push((0, 2)).expect("below the maximum");
+        let mut seen: Vec<Vec<(u8, u8)>> = consumers
+            .into_iter()
+            .map(|c| c.join().expect("consumer"))
+            .collect();
+        seen.push(queue.drain());
+        check_delivery(&seen, 1, 3);
+        check_quiescent(&queue, 3);
+    });
+}
+
+/// At the maximum, a push is refused with its value handed back, and once a consumer has
+/// taken a message a retried push succeeds: the capacity a retired ring held is returned.
+#[test]
+fn full_at_maximum_recovers_after_pop() {
+    loom::model(|| {
+        let queue = queue(1, 2);
+        queue.push((0, 0)).expect("room");
+        queue.push((0, 1)).expect("grows to the maximum");
+        let consumer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || pop_some(&queue, 1))
+        };
+        let refused_or_taken = queue.push((0, 2));
+        let mut seen = consumer.join().expect("consumer");
+        let mut pushed = 2;
+        match refused_or_taken {
+            Ok(()) => pushed += 1,
+            Err(error) => {
+                assert_eq!(error.into_inner(), (0, 2), "the value comes back");
+                // The consumer popped; the retry must find room.
+                queue.push((0, 2)).expect("room after a pop");
+                pushed += 1;
+            }
+        }
+        seen.extend(queue.drain());
+        check_delivery(&[seen], 1, pushed);
+        check_quiescent(&queue, u64::from(pushed));
+    });
+}
