@@ -18,3 +18,8 @@
 pub use elasticq_runtime::{
     Config, Engine, Error, LockFreeQueue, LockedQueue, PopError, PushError, Stats, MAX_CAPACITY,
 };
+
+/// The README's Rust examples, compiled and run as doctests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -286,7 +286,10 @@ impl Config {
     pub(crate) fn shrunk(&self, capacity: usize, len: usize) -> usize {
         let mut target = capacity;
         while self.should_shrink(target, len) {
+            // With a factor near 1, dividing a small capacity and rounding up gives it back
+            // unchanged: step down by at least one slot.
             let smaller = ((target as f64 / self.growth_factor).ceil() as usize)
+                .min(target - 1)
                 .max(self.get_min_capacity())
                 .max(len);
             if smaller >= target {

@@ -35,6 +35,7 @@ pub trait Engine<T>: Sized {
     /// Removes the oldest message without blocking.
     fn pop(&self) -> Option<T>;
     /// Pushes every item in order; on failure the items not pushed are handed back, in order.
+    /// On a closed queue every batch, even an empty one, is `PushError::Closed`.
     fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) -> Result<(), PushError<Vec<T>>>;
     /// Pops up to `max` messages, oldest first, without blocking.
     fn pop_batch(&self, max: usize) -> Vec<T>;

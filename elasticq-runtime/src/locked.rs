@@ -211,6 +211,12 @@ impl<T> LockedQueue<T> {
     pub fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) -> Result<(), PushError<Vec<T>>> {
         let mut items = items.into_iter();
         let mut state = self.state.lock();
+        if state.closed {
+            // Even an empty batch reports the close, as `LockFreeQueue` does.
+            let rest: Vec<T> = items.collect();
+            state.rejected += rest.len() as u64;
+            return Err(PushError::Closed(rest));
+        }
         let mut pushed = 0usize;
         let result = loop {
             let Some(value) = items.next() else {

@@ -1,6 +1,7 @@
 //! loom models of the lock-free engine: pushes and pops racing with growth (a producer seals
 //! a full ring and links a larger one) and with shrink (a consumer seals a sparse ring and
-//! links a smaller one), and consumers racing to retire a sealed ring.
+//! links a smaller one), consumers racing to retire a sealed ring, and a retirement replacing
+//! a ring cut short by the maximum while a producer pushes into it.
 //!
 //! Each model checks, over every interleaving loom explores, that nothing is lost or
 //! duplicated, that one producer's messages come out in push order, and that the capacity
@@ -187,5 +188,48 @@ fn full_at_maximum_recovers_after_pop() {
         seen.extend(queue.drain());
         check_delivery(&[seen], 1, pushed);
         check_quiescent(&queue, u64::from(pushed));
+    });
+}
+
+/// Growth near the maximum installs a ring cut short to the room left (here one slot below a
+/// minimum of two). A consumer that retires the older ring replaces the short one while a
+/// producer pushes into it: nothing is lost or reordered, and the queue ends at or above its
+/// minimum.
+#[test]
+fn retirement_restores_short_ring_under_push() {
+    loom::model(|| {
+        let config = Config::new()
+            .initial_capacity(2)
+            .min_capacity(2)
+            .max_capacity(3)
+            .growth_factor(2.0)
+            .shrink_threshold(0.5);
+        let queue = Arc::new(LockFreeQueue::new(config).expect("a valid model configuration"));
+        queue.push((0, 0)).expect("room");
+        queue.push((0, 1)).expect("room");
+        queue.push((0, 2)).expect("grows into a one-slot ring");
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || queue.push((1, 0)).is_ok())
+        };
+        let mut seen = pop_some(&queue, 3);
+        let pushed_late = producer.join().expect("producer");
+        seen.extend(queue.drain());
+        let mut producers = 1;
+        if pushed_late {
+            producers = 2;
+            let late: Vec<_> = seen.iter().filter(|(p, _)| *p == 1).copied().collect();
+            assert_eq!(late, vec![(1, 0)], "the late push is seen exactly once");
+        }
+        let early: Vec<_> = seen.iter().filter(|(p, _)| *p == 0).copied().collect();
+        assert_eq!(early, vec![(0, 0), (0, 1), (0, 2)], "lost or reordered");
+        let stats = queue.stats();
+        assert_eq!(stats.len, 0);
+        assert_eq!(stats.enqueued, 3 + u64::from(pushed_late));
+        assert!(
+            stats.capacity >= 2 && stats.capacity <= 3,
+            "capacity {} outside [min, max] = [2, 3] with {producers} producer(s)",
+            stats.capacity
+        );
     });
 }

@@ -43,9 +43,10 @@ const SHRINK_CHECK_INTERVAL: usize = if cfg!(loom) { 1 } else { 64 };
 /// crossbeam-epoch. Every message pushed is popped exactly once, and messages from one
 /// producer come out in the order it pushed them.
 ///
-/// `capacity()` is the sum of the last ring's capacity and what older, sealed rings still hold;
-/// when the queue is near `max_capacity` and older rings have been partly consumed, a push can
-/// report `Full` slightly before `len()` reaches the maximum, until consumers finish those rings.
+/// `capacity()` is the sum of the last ring's capacity and what older, sealed rings held when
+/// they were sealed; when the queue is near `max_capacity` and older rings have been partly
+/// consumed, a push can report `Full` slightly before `len()` reaches the maximum, until
+/// consumers finish those rings.
 ///
 /// ```
 /// use std::{sync::Arc, thread};
@@ -99,8 +100,13 @@ unsafe impl<T: Send> Sync for LockFreeQueue<T> {}
 /// Why a segment is being replaced.
 #[derive(Clone, Copy)]
 enum Resize {
+    /// It is full and the queue is below its maximum.
     Grow,
+    /// It is sparse and above `min_capacity`.
     Shrink,
+    /// It is smaller than `min_capacity` (it was cut to the room left under the maximum when
+    /// it was installed) and that room has since been freed.
+    Restore,
 }
 
 impl<T> LockFreeQueue<T> {
@@ -236,6 +242,7 @@ impl<T> LockFreeQueue<T> {
                 .grown(segment.cap())
                 .max(self.config.get_min_capacity()),
             Resize::Shrink => self.config.shrunk(segment.cap(), remaining),
+            Resize::Restore => self.config.get_min_capacity(),
         };
         let capacity = wanted.min(room);
         self.live.fetch_add(capacity, Ordering::SeqCst);
@@ -311,9 +318,12 @@ impl<T> LockFreeQueue<T> {
                 }
                 Err(Drained::Empty) => {
                     // An empty last segment above the minimum is the shrink that follows a
-                    // drain.
-                    if segment.cap() > self.config.get_min_capacity() {
+                    // drain; one below it is replaced by a ring of the minimum.
+                    let min = self.config.get_min_capacity();
+                    if segment.cap() > min {
                         self.shrink_if_sparse(current, segment);
+                    } else if segment.cap() < min {
+                        self.restore_if_short(current, segment);
                     }
                     return None;
                 }
@@ -357,6 +367,13 @@ impl<T> LockFreeQueue<T> {
                 // past it and no `next` pointer leads to it, so only threads pinned now can
                 // still hold it.
                 unsafe { reclaim::retire(guard, current) };
+                // The room freed may let a last ring cut short by the maximum be replaced.
+                let last = self.tail.load(Ordering::Acquire);
+                // SAFETY: as in `push_pinned`: read from `tail` while pinned.
+                let last_segment = unsafe { &*last };
+                if last_segment.cap() < self.config.get_min_capacity() {
+                    self.restore_if_short(last, last_segment);
+                }
                 // Room freed against the maximum: a producer may be waiting for it.
                 self.push_waiters.notify_all();
                 next
@@ -368,15 +385,9 @@ impl<T> LockFreeQueue<T> {
     /// Called by a consumer on the last segment: seals it and links a smaller one when it
     /// holds few enough messages.
     fn shrink_if_sparse(&self, current: *mut Segment<T>, segment: &Segment<T>) {
-        if !segment.next.load(Ordering::Acquire).is_null() {
+        let Some(len) = segment.len_if_last() else {
             return;
-        }
-        let (tail, sealed) = segment.tail_state();
-        if sealed {
-            return;
-        }
-        let len = segment.count(tail).saturating_sub(segment.popped());
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        };
         if !self.config.should_shrink(segment.cap(), len)
             || self.config.shrunk(segment.cap(), len) >= segment.cap()
         {
@@ -384,6 +395,32 @@ impl<T> LockFreeQueue<T> {
         }
         if let Some(final_tail) = segment.seal() {
             self.install_successor(current, segment, final_tail, Resize::Shrink);
+        }
+    }
+
+    /// Called on the last segment when it is smaller than `min_capacity`: seals it and links
+    /// a ring of `min_capacity` (or all the room left under the maximum) if that is larger.
+    ///
+    /// Such a ring is installed when growth near the maximum is cut to the room left; without
+    /// this, once the older rings are retired the queue would stay below its minimum.
+    fn restore_if_short(&self, current: *mut Segment<T>, segment: &Segment<T>) {
+        let Some(len) = segment.len_if_last() else {
+            return;
+        };
+        // The room a successor would get once this segment is sealed holding `len`. Producers
+        // can only add to `len` before the seal and `live` only falls meanwhile (no other
+        // thread installs while this segment is the unsealed last one), so a positive room
+        // here means the seal leaves `live` below the maximum, as `install_successor` needs.
+        let others = self
+            .live
+            .load(Ordering::SeqCst)
+            .saturating_sub(segment.cap());
+        let room = self.config.get_max_capacity().saturating_sub(others + len);
+        if room.min(self.config.get_min_capacity()) <= segment.cap() {
+            return;
+        }
+        if let Some(final_tail) = segment.seal() {
+            self.install_successor(current, segment, final_tail, Resize::Restore);
         }
     }
 
@@ -555,24 +592,40 @@ impl<T> LockFreeQueue<T> {
         }
     }
 
-    /// Global (dequeued, enqueued) counts, read head first so that `dequeued <= enqueued`.
+    /// Global (dequeued, enqueued) counts that both held at one moment.
+    ///
+    /// Both only grow, so if `enqueued` reads the same before and after `dequeued` is read
+    /// (and `head` has not moved meanwhile), the pair held when `dequeued` was read; otherwise
+    /// the reads are retried, as crossbeam's `ArrayQueue::len` does.
     fn counts(&self) -> (u64, u64) {
         let _guard = reclaim::pin();
-        // SAFETY: as in `push_pinned`: read from `head`, `tail` or `next` while pinned.
-        let first = unsafe { &*self.head.load(Ordering::Acquire) };
-        let dequeued = first.base + first.popped();
-        // SAFETY: as above.
-        let mut last = unsafe { &*self.tail.load(Ordering::Acquire) };
         loop {
-            let next = last.next.load(Ordering::Acquire);
+            let enqueued = self.enqueued();
+            let head = self.head.load(Ordering::SeqCst);
+            // SAFETY: as in `push_pinned`: read from `head` while pinned.
+            let first = unsafe { &*head };
+            // Pops in the successor of `first` start only after `head` has moved past it,
+            // so while `head` still points here, this is the global count.
+            let dequeued = first.base + first.popped();
+            if self.head.load(Ordering::SeqCst) == head && self.enqueued() == enqueued {
+                return (dequeued, enqueued);
+            }
+        }
+    }
+
+    /// Messages pushed so far: the positions claimed in the last segment and all before it.
+    /// The caller is pinned.
+    fn enqueued(&self) -> u64 {
+        // SAFETY: as in `push_pinned`: read from `tail` or `next` while the caller is pinned.
+        let mut last = unsafe { &*self.tail.load(Ordering::SeqCst) };
+        loop {
+            let next = last.next.load(Ordering::SeqCst);
             if next.is_null() {
-                break;
+                return last.base + last.pushed();
             }
             // SAFETY: as above.
             last = unsafe { &*next };
         }
-        let enqueued = last.base + last.pushed();
-        (dequeued, enqueued.max(dequeued))
     }
 
     /// The number of messages in the queue (exact when no call is in flight).
@@ -600,7 +653,8 @@ impl<T> LockFreeQueue<T> {
         self.len() == 0
     }
 
-    /// The capacity: the last ring's slots plus what older, sealed rings still hold.
+    /// The capacity: the last ring's slots plus what older, sealed rings held when sealed
+    /// (they count until consumers finish them).
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};

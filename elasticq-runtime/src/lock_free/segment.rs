@@ -113,18 +113,32 @@ impl<T> Segment<T> {
 
     /// Messages whose push claimed a slot here.
     pub(super) fn pushed(&self) -> u64 {
-        self.count(self.tail.load(Ordering::Acquire))
+        self.count(self.tail.load(Ordering::SeqCst))
     }
 
     /// Messages whose pop claimed a slot here.
     pub(super) fn popped(&self) -> u64 {
-        self.count(self.head.load(Ordering::Acquire))
+        self.count(self.head.load(Ordering::SeqCst))
     }
 
     /// The tail word and whether it is sealed.
     pub(super) fn tail_state(&self) -> (usize, bool) {
         let tail = self.tail.load(Ordering::Acquire);
         (tail & !SEALED, tail & SEALED != 0)
+    }
+
+    /// The messages held now, if this is still the unsealed last segment (only then can a
+    /// consumer seal it to replace it).
+    pub(super) fn len_if_last(&self) -> Option<usize> {
+        if !self.next.load(Ordering::Acquire).is_null() {
+            return None;
+        }
+        let (tail, sealed) = self.tail_state();
+        if sealed {
+            return None;
+        }
+        let len = self.count(tail).saturating_sub(self.popped());
+        Some(usize::try_from(len).unwrap_or(usize::MAX).min(self.cap))
     }
 
     pub(super) fn is_sealed(&self) -> bool {
