@@ -2,39 +2,89 @@
 //! from several producers into a queue that starts small, grows while the burst lasts, and
 //! shrinks back once consumers have drained it, without losing or reordering a message.
 //!
+//! The queues are generated: `#[derive(ElasticQueue)]` on `Sample` declares `SampleQueue` on
+//! the lock-free engine, and `#[elasticq::queue]` declares `LockedSamples`, a second queue
+//! for the same message on the locked engine.
+//!
 //! Run it with `cargo run --release --example engines`.
 
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use elasticq::{Config, Engine, LockFreeQueue, LockedQueue, PopError, PushError};
+use elasticq::{ElasticQueue, PopError, PushError, Stats};
 
 const PRODUCERS: u32 = 4;
 const CONSUMERS: usize = 2;
 const PER_PRODUCER: u32 = 250_000;
 
 /// One telemetry sample: which sensor sent it and its sequence number at that sensor.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(ElasticQueue, Debug, Clone, Copy, PartialEq)]
+#[elastic_queue(
+    engine = lock_free,
+    capacity(initial = 1024, min = 1024, max = 4_194_304),
+    growth_factor = 2.0,
+    shrink_threshold = 0.25
+)]
 struct Sample {
     sensor: u32,
     seq: u32,
 }
 
-fn config() -> Config {
-    Config::new()
-        .initial_capacity(1024)
-        .min_capacity(1024)
-        .max_capacity(1 << 22)
-        .growth_factor(2.0)
-        .shrink_threshold(0.25)
+/// The same message on the locked engine, declared once more with its own settings.
+#[elasticq::queue(
+    message = Sample,
+    engine = locked,
+    capacity(initial = 1024, min = 1024, max = 4_194_304)
+)]
+struct LockedSamples;
+
+/// What `run` needs of a queue, so that one function drives both generated types.
+trait SampleSink: Send + Sync + 'static {
+    fn push(&self, sample: Sample) -> Result<(), PushError<Sample>>;
+    fn pop_batch(&self, max: usize) -> Vec<Sample>;
+    fn pop_timeout(&self, timeout: Duration) -> Result<Sample, PopError>;
+    fn close(&self);
+    fn len(&self) -> usize;
+    fn capacity(&self) -> usize;
+    fn stats(&self) -> Stats;
 }
+
+macro_rules! sample_sink {
+    ($queue:ty) => {
+        impl SampleSink for $queue {
+            fn push(&self, sample: Sample) -> Result<(), PushError<Sample>> {
+                <$queue>::push(self, sample)
+            }
+            fn pop_batch(&self, max: usize) -> Vec<Sample> {
+                <$queue>::pop_batch(self, max)
+            }
+            fn pop_timeout(&self, timeout: Duration) -> Result<Sample, PopError> {
+                <$queue>::pop_timeout(self, timeout)
+            }
+            fn close(&self) {
+                <$queue>::close(self)
+            }
+            fn len(&self) -> usize {
+                <$queue>::len(self)
+            }
+            fn capacity(&self) -> usize {
+                <$queue>::capacity(self)
+            }
+            fn stats(&self) -> Stats {
+                <$queue>::stats(self)
+            }
+        }
+    };
+}
+sample_sink!(SampleQueue);
+sample_sink!(LockedSamples);
 
 /// Producers push a burst with no consumer running, so the queue has to grow; then consumers
 /// drain it while a second burst arrives. Checks that every sensor's samples arrive complete
 /// and in order.
-fn run<E: Engine<Sample> + Send + Sync + 'static>(name: &str) -> Result<(), elasticq::Error> {
-    let queue = Arc::new(E::with_config(config())?);
+fn run<Q: SampleSink>(name: &str, queue: Q) {
+    let queue = Arc::new(queue);
     let start = Instant::now();
 
     // Burst 1: nobody consumes yet. The queue grows from 1024 instead of refusing pushes.
@@ -70,13 +120,9 @@ fn run<E: Engine<Sample> + Send + Sync + 'static>(name: &str) -> Result<(), elas
         stats.resizes,
         queue.capacity(),
     );
-    Ok(())
 }
 
-fn spawn_producers<E: Engine<Sample> + Send + Sync + 'static>(
-    queue: &Arc<E>,
-    seqs: std::ops::Range<u32>,
-) {
+fn spawn_producers<Q: SampleSink>(queue: &Arc<Q>, seqs: std::ops::Range<u32>) {
     let producers: Vec<_> = (0..PRODUCERS)
         .map(|sensor| {
             let queue = Arc::clone(queue);
@@ -97,7 +143,7 @@ fn spawn_producers<E: Engine<Sample> + Send + Sync + 'static>(
 }
 
 /// Pops until the queue is closed and empty; checks each sensor's order. Returns the count.
-fn consume<E: Engine<Sample>>(queue: &E) -> u64 {
+fn consume<Q: SampleSink>(queue: &Q) -> u64 {
     let mut next_seq = vec![None::<u32>; PRODUCERS as usize];
     let mut received = 0;
     loop {
@@ -132,15 +178,25 @@ fn main() -> Result<(), elasticq::Error> {
     println!(
         "{PRODUCERS} producers x {PER_PRODUCER} samples, {CONSUMERS} consumers, initial capacity 1024\n"
     );
-    run::<LockFreeQueue<Sample>>("LockFreeQueue")?;
-    run::<LockedQueue<Sample>>("LockedQueue")?;
+    run("SampleQueue", SampleQueue::new()?);
+    run("LockedSamples", LockedSamples::new()?);
 
     // At its maximum a queue refuses a push and hands the message back rather than drop it.
-    let bounded = LockFreeQueue::new(Config::new().initial_capacity(2).max_capacity(2))?;
-    bounded.push_batch(["a", "b"]).expect("room for two");
-    match bounded.push("c") {
+    let bounded = SampleQueue::builder()
+        .initial_capacity(2)
+        .min_capacity(2)
+        .max_capacity(2)
+        .build()?;
+    let [a, b, c] = [0, 1, 2].map(|seq| Sample { sensor: 9, seq });
+    bounded.push_batch([a, b]).expect("room for two");
+    match bounded.push(c) {
         Err(PushError::Full(message)) => println!("\nat max_capacity: {message:?} handed back"),
         other => panic!("expected Full, got {other:?}"),
+    }
+
+    // A bad run-time setting is an error naming the field, not a panic.
+    if let Err(error) = SampleQueue::builder().growth_factor(0.5).build() {
+        println!("builder refused: {error}");
     }
     Ok(())
 }

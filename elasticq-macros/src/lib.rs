@@ -1,1 +1,52 @@
-//! Procedural macros for elasticq. The derive arrives with its own issue; this crate exports nothing yet.
+//! Procedural macros for elasticq: `#[derive(ElasticQueue)]` and `#[elasticq::queue]`.
+//!
+//! Use them through the `elasticq` crate, which re-exports both and documents them. The crate
+//! is split as parse (`ast`, `attr`), check (`check`) and expand (`expand`); errors from
+//! parsing and checking are accumulated and reported together, each on the token at fault.
+
+mod ast;
+mod attr;
+mod check;
+mod errors;
+mod expand;
+mod suggest;
+
+use proc_macro::TokenStream;
+use syn::parse_macro_input;
+
+use crate::errors::Errors;
+
+/// Generates `{Message}Queue`, a concurrent elastic queue typed for the message, and
+/// implements `elasticq::Message` for it. Configured with `#[elastic_queue(...)]`; see the
+/// `elasticq` crate for every key.
+#[proc_macro_derive(ElasticQueue, attributes(elastic_queue))]
+pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as syn::DeriveInput);
+    let mut errors = Errors::default();
+    let message = ast::Message::from_derive(&input, &mut errors);
+    if let Some(message) = &message {
+        check::message(message, &mut errors);
+    }
+    match (errors.finish(), message) {
+        (Ok(()), Some(message)) => expand::derive(&message).into(),
+        (Err(error), _) => error.into_compile_error().into(),
+        (Ok(()), None) => unreachable!("a rejected input always reports an error"),
+    }
+}
+
+/// Turns a unit struct into another queue type for a message that derives `ElasticQueue`,
+/// configured by the attribute's own keys: `#[elasticq::queue(message = M, ...)]`.
+#[proc_macro_attribute]
+pub fn queue(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = parse_macro_input!(item as syn::Item);
+    let mut errors = Errors::default();
+    let decl = ast::QueueDecl::from_attribute(args.into(), item, &mut errors);
+    if let Some(decl) = &decl {
+        check::queue_decl(decl, &mut errors);
+    }
+    match (errors.finish(), decl) {
+        (Ok(()), Some(decl)) => expand::queue_decl(&decl).into(),
+        (Err(error), _) => error.into_compile_error().into(),
+        (Ok(()), None) => unreachable!("a rejected input always reports an error"),
+    }
+}

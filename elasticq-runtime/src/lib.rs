@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod lock_free;
 mod locked;
+mod message;
 mod stats;
 mod sync;
 
@@ -32,4 +33,5 @@ pub use engine::Engine;
 pub use error::{Error, PopError, PushError};
 pub use lock_free::LockFreeQueue;
 pub use locked::LockedQueue;
+pub use message::Message;
 pub use stats::Stats;

@@ -1,0 +1,148 @@
+//! The macro input as a model: the message a derive is on, or the unit struct
+//! `#[elasticq::queue]` turns into a queue, each with its parsed keys.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser as _;
+use syn::spanned::Spanned as _;
+use syn::{
+    Attribute, Data, DeriveInput, Fields, Generics, Ident, Item, ItemStruct, Type, Visibility,
+};
+
+use crate::attr::{self, QueueAttrs, Site};
+use crate::errors::Errors;
+
+/// A type deriving `ElasticQueue`.
+pub(crate) struct Message<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) vis: &'a Visibility,
+    pub(crate) generics: &'a Generics,
+    pub(crate) attrs: QueueAttrs,
+}
+
+impl<'a> Message<'a> {
+    /// Reads the derive input; `None` when it cannot be a message at all (a union).
+    pub(crate) fn from_derive(input: &'a DeriveInput, errors: &mut Errors) -> Option<Self> {
+        let mut attrs = QueueAttrs::default();
+        for attribute in input.attrs.iter().filter(|a| is_ours(a)) {
+            let parsed = attribute
+                .parse_nested_meta(|meta| attr::parse_key(&meta, Site::Derive, &mut attrs, errors));
+            if let Err(error) = parsed {
+                errors.push(error);
+            }
+        }
+        match &input.data {
+            Data::Struct(data) => reject_inner_attrs(fields_attrs(&data.fields), errors),
+            Data::Enum(data) => {
+                for variant in &data.variants {
+                    reject_inner_attrs(variant.attrs.iter(), errors);
+                    reject_inner_attrs(fields_attrs(&variant.fields), errors);
+                }
+            }
+            Data::Union(data) => {
+                errors.at(
+                    data.union_token.span,
+                    "ElasticQueue cannot be derived for a union: a queue must know which field \
+                     of a message is set to move it safely; use a struct, or an enum with one \
+                     variant per kind of message",
+                );
+                return None;
+            }
+        }
+        Some(Self {
+            ident: &input.ident,
+            vis: &input.vis,
+            generics: &input.generics,
+            attrs,
+        })
+    }
+}
+
+/// A unit struct under `#[elasticq::queue(message = M, ...)]`.
+pub(crate) struct QueueDecl {
+    pub(crate) item: ItemStruct,
+    pub(crate) message: Type,
+    pub(crate) attrs: QueueAttrs,
+}
+
+impl QueueDecl {
+    /// Reads the attribute's arguments and the item; `None` when the item cannot become a
+    /// queue or no message is named (both reported).
+    pub(crate) fn from_attribute(
+        args: TokenStream,
+        item: Item,
+        errors: &mut Errors,
+    ) -> Option<Self> {
+        let mut attrs = QueueAttrs::default();
+        let parser = syn::meta::parser(|meta| {
+            attr::parse_key(&meta, Site::QueueAttribute, &mut attrs, errors)
+        });
+        if let Err(error) = parser.parse2(args) {
+            errors.push(error);
+        }
+        let message = attrs.message.take();
+        if message.is_none() {
+            errors.at(
+                Span::call_site(),
+                "missing `message`: name the message type this queue carries, e.g. \
+                 `#[elasticq::queue(message = Publish)]`",
+            );
+        }
+        let item = match item {
+            Item::Struct(item) if matches!(item.fields, Fields::Unit) => item,
+            Item::Struct(item) => {
+                errors.at(
+                    item.fields.span(),
+                    format!(
+                        "`#[elasticq::queue]` goes on a unit struct and fills in its fields: \
+                         write `struct {};`",
+                        item.ident
+                    ),
+                );
+                return None;
+            }
+            other => {
+                errors.at(
+                    other.span(),
+                    "`#[elasticq::queue]` goes on a unit struct, e.g. `pub struct AuditQueue;`",
+                );
+                return None;
+            }
+        };
+        Some(Self {
+            item,
+            message: message?,
+            attrs,
+        })
+    }
+}
+
+fn is_ours(attribute: &Attribute) -> bool {
+    attribute.path().is_ident("elastic_queue")
+}
+
+fn fields_attrs(fields: &Fields) -> impl Iterator<Item = &Attribute> {
+    fields.iter().flat_map(|field| field.attrs.iter())
+}
+
+/// Field and variant keys arrive with priorities and partitions; until then any key there
+/// is reported rather than ignored.
+fn reject_inner_attrs<'a>(attrs: impl Iterator<Item = &'a Attribute>, errors: &mut Errors) {
+    for attribute in attrs.filter(|a| is_ours(a)) {
+        let parsed = attribute.parse_nested_meta(|meta| {
+            errors.at(
+                meta.path.span(),
+                "`#[elastic_queue(...)]` takes no keys on a field or variant; put the queue's \
+                 keys on the type: `#[elastic_queue(engine = lock_free)]` above the struct or enum",
+            );
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|_| Ok(()))?;
+            }
+            Ok(())
+        });
+        if let Err(error) = parsed {
+            errors.push(error);
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The `#[elastic_queue(...)]` keys, parsed with their spans.
+//!
+//! One parser serves the derive's container attribute and the arguments of
+//! `#[elasticq::queue(...)]`; [`Site`] says which keys each accepts. A key with a bad value
+//! is reported and skipped so that parsing goes on and every mistake is reported at once.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned as _;
+use syn::{Expr, ExprLit, ExprPath, Ident, Lit, LitStr, Path, Token, Type};
+
+use crate::errors::Errors;
+use crate::suggest::{nearest, one_of};
+
+/// Where the keys are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// `#[elastic_queue(...)]` on a type deriving `ElasticQueue`.
+    Derive,
+    /// `#[elasticq::queue(...)]` on a unit struct.
+    QueueAttribute,
+}
+
+impl Site {
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Site::Derive => &[
+                "engine",
+                "capacity",
+                "growth_factor",
+                "shrink_threshold",
+                "name",
+                "crate",
+            ],
+            Site::QueueAttribute => &[
+                "message",
+                "engine",
+                "capacity",
+                "growth_factor",
+                "shrink_threshold",
+                "crate",
+            ],
+        }
+    }
+}
+
+const CAPACITY_KEYS: &[&str] = &["initial", "min", "max"];
+const ENGINES: &[&str] = &["lock_free", "locked"];
+
+/// A value and the span of the tokens it was written with.
+#[derive(Clone)]
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) span: Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EngineKind {
+    Locked,
+    LockFree,
+}
+
+/// Every key a queue declaration can carry; `None` where it was not written.
+#[derive(Default)]
+pub(crate) struct QueueAttrs {
+    pub(crate) engine: Option<Spanned<EngineKind>>,
+    pub(crate) initial: Option<Spanned<usize>>,
+    pub(crate) min: Option<Spanned<usize>>,
+    pub(crate) max: Option<Spanned<usize>>,
+    pub(crate) growth_factor: Option<Spanned<f64>>,
+    pub(crate) shrink_threshold: Option<Spanned<f64>>,
+    pub(crate) name: Option<Ident>,
+    pub(crate) krate: Option<Path>,
+    pub(crate) message: Option<Type>,
+}
+
+/// Parses one key (and its value) of a queue declaration into `attrs`. Mistakes in a key are
+/// recorded in `errors`; `Err` only when the tokens cannot be read past.
+pub(crate) fn parse_key(
+    meta: &ParseNestedMeta<'_>,
+    site: Site,
+    attrs: &mut QueueAttrs,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let Some(key) = meta.path.get_ident().map(Ident::to_string) else {
+        errors.at(
+            meta.path.span(),
+            format!("expected a key: one of {}", one_of(site.keys())),
+        );
+        return skip_value(meta);
+    };
+    let span = meta.path.span();
+    if !site.keys().contains(&key.as_str()) {
+        errors.at(span, unknown_key(&key, site));
+        return skip_value(meta);
+    }
+    match key.as_str() {
+        "engine" => {
+            let value = parse_engine(meta, errors)?;
+            set(&mut attrs.engine, value, &key, span, errors);
+        }
+        "capacity" => parse_capacity(meta, attrs, errors)?,
+        "growth_factor" => {
+            let value = parse_float(meta, &key, "growth_factor = 2.0", errors)?;
+            set(&mut attrs.growth_factor, value, &key, span, errors);
+        }
+        "shrink_threshold" => {
+            let value = parse_float(meta, &key, "shrink_threshold = 0.25", errors)?;
+            set(&mut attrs.shrink_threshold, value, &key, span, errors);
+        }
+        "name" => {
+            let value = parse_name(meta, errors)?;
+            set(&mut attrs.name, value, &key, span, errors);
+        }
+        "crate" => {
+            let value = parse_crate_path(meta, errors)?;
+            set(&mut attrs.krate, value, &key, span, errors);
+        }
+        "message" => {
+            let value = parse_message(meta, errors)?;
+            set(&mut attrs.message, value, &key, span, errors);
+        }
+        _ => unreachable!("every key of Site::keys is handled above"),
+    }
+    Ok(())
+}
+
+fn unknown_key(key: &str, site: Site) -> String {
+    let mut message = format!("unknown key `{key}`");
+    if let Some(near) = nearest(key, site.keys()) {
+        message += &format!("; did you mean `{near}`?");
+    } else {
+        match (site, key) {
+            (Site::Derive, "message") => {
+                message += "; `message` belongs to `#[elasticq::queue(message = ...)]`, which \
+                            declares another queue for a message that derives ElasticQueue";
+            }
+            (Site::QueueAttribute, "name") => {
+                message += "; the queue takes the name of the struct the attribute is on";
+            }
+            _ => message += &format!("; expected one of {}", one_of(site.keys())),
+        }
+    }
+    message
+}
+
+/// Stores `value` unless the key was already given, which is reported on the second one.
+fn set<T>(slot: &mut Option<T>, value: Option<T>, key: &str, span: Span, errors: &mut Errors) {
+    let Some(value) = value else {
+        return;
+    };
+    if slot.is_some() {
+        errors.at(
+            span,
+            format!("duplicate key `{key}`: it is already set earlier in this attribute; keep one"),
+        );
+    } else {
+        *slot = Some(value);
+    }
+}
+
+/// Consumes whatever value follows a key that could not be used: `= expr` or `(...)`.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<proc_macro2::TokenStream>()?;
+    }
+    Ok(())
+}
+
+/// The stream after `key =`, or `None` (reported) when the key has no `=`.
+fn value_of<'a>(
+    meta: &'a ParseNestedMeta<'a>,
+    key: &str,
+    example: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<ParseStream<'a>>> {
+    if meta.input.peek(Token![=]) {
+        return meta.value().map(Some);
+    }
+    errors.at(
+        meta.path.span(),
+        format!("`{key}` needs a value: write `{example}`"),
+    );
+    skip_value(meta)?;
+    Ok(None)
+}
+
+fn parse_engine(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<EngineKind>>> {
+    let Some(input) = value_of(meta, "engine", "engine = lock_free", errors)? else {
+        return Ok(None);
+    };
+    let expr: Expr = input.parse()?;
+    let written = match &expr {
+        Expr::Path(ExprPath { path, .. }) if path.get_ident().is_some() => {
+            path.get_ident().map(Ident::to_string)
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            errors.at(
+                expr.span(),
+                format!(
+                    "the engine is a name, not a string: write `engine = {}`",
+                    s.value()
+                ),
+            );
+            return Ok(None);
+        }
+        _ => None,
+    };
+    let kind = match written.as_deref() {
+        Some("lock_free") => EngineKind::LockFree,
+        Some("locked") => EngineKind::Locked,
+        Some(other) => {
+            let hint = nearest(other, ENGINES)
+                .map(|near| format!("did you mean `{near}`? "))
+                .unwrap_or_default();
+            errors.at(
+                expr.span(),
+                format!(
+                    "unknown engine `{other}`; {hint}the engines are {}",
+                    one_of(ENGINES)
+                ),
+            );
+            return Ok(None);
+        }
+        None => {
+            errors.at(
+                expr.span(),
+                format!("expected an engine: {}", one_of(ENGINES)),
+            );
+            return Ok(None);
+        }
+    };
+    Ok(Some(Spanned {
+        value: kind,
+        span: expr.span(),
+    }))
+}
+
+fn parse_capacity(
+    meta: &ParseNestedMeta<'_>,
+    attrs: &mut QueueAttrs,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    if !meta.input.peek(syn::token::Paren) {
+        errors.at(
+            meta.path.span(),
+            "`capacity` takes a list: write `capacity(initial = 1024, min = 256, max = 1_048_576)`",
+        );
+        return skip_value(meta);
+    }
+    meta.parse_nested_meta(|inner| {
+        let Some(key) = inner.path.get_ident().map(Ident::to_string) else {
+            errors.at(
+                inner.path.span(),
+                format!("expected {}", one_of(CAPACITY_KEYS)),
+            );
+            return skip_value(&inner);
+        };
+        let span = inner.path.span();
+        let slot = match key.as_str() {
+            "initial" => &mut attrs.initial,
+            "min" => &mut attrs.min,
+            "max" => &mut attrs.max,
+            _ => {
+                let hint = nearest(&key, CAPACITY_KEYS)
+                    .map(|near| format!("did you mean `{near}`? "))
+                    .unwrap_or_default();
+                errors.at(
+                    span,
+                    format!(
+                        "unknown capacity key `{key}`; {hint}`capacity(...)` takes {}",
+                        one_of(CAPACITY_KEYS)
+                    ),
+                );
+                return skip_value(&inner);
+            }
+        };
+        let value = parse_int(&inner, &key, errors)?;
+        set(slot, value, &key, span, errors);
+        Ok(())
+    })
+}
+
+fn parse_int(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<usize>>> {
+    let example = format!("{key} = 1024");
+    let Some(input) = value_of(meta, key, &example, errors)? else {
+        return Ok(None);
+    };
+    let expr: Expr = input.parse()?;
+    let parsed = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<usize>().ok(),
+        _ => None,
+    };
+    if parsed.is_none() {
+        errors.at(
+            expr.span(),
+            format!("`{key}` takes a whole number of messages, written as a literal: `{example}`"),
+        );
+    }
+    Ok(parsed.map(|value| Spanned {
+        value,
+        span: expr.span(),
+    }))
+}
+
+fn parse_float(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    example: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<f64>>> {
+    let Some(input) = value_of(meta, key, example, errors)? else {
+        return Ok(None);
+    };
+    let expr: Expr = input.parse()?;
+    let parsed = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => float.base10_parse::<f64>().ok(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<f64>().ok(),
+        _ => None,
+    };
+    if parsed.is_none() {
+        errors.at(
+            expr.span(),
+            format!("`{key}` takes a number written as a literal: `{example}`"),
+        );
+    }
+    Ok(parsed.map(|value| Spanned {
+        value,
+        span: expr.span(),
+    }))
+}
+
+fn parse_name(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Ident>> {
+    let Some(input) = value_of(meta, "name", "name = AuditQueue", errors)? else {
+        return Ok(None);
+    };
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let text = lit.value();
+        let advice = if syn::parse_str::<Ident>(&text).is_ok() {
+            format!("write `name = {text}`")
+        } else {
+            "write a type name such as `name = AuditQueue`".to_owned()
+        };
+        errors.at(
+            lit.span(),
+            format!("`name` is an identifier, not a string: {advice}"),
+        );
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    match &expr {
+        Expr::Path(ExprPath { path, .. }) if path.get_ident().is_some() => {
+            Ok(path.get_ident().cloned())
+        }
+        _ => {
+            errors.at(
+                expr.span(),
+                "`name` is the generated type's identifier: write e.g. `name = AuditQueue`",
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn parse_crate_path(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Path>> {
+    let Some(input) = value_of(meta, "crate", "crate = ::elasticq", errors)? else {
+        return Ok(None);
+    };
+    if quoted(input, "crate", "path", errors)? {
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) => Ok(Some(path)),
+        other => {
+            errors.at(
+                other.span(),
+                "`crate` is the path elasticq is reachable at: write e.g. `crate = ::my_queues`",
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn parse_message(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Type>> {
+    let Some(input) = value_of(meta, "message", "message = Publish", errors)? else {
+        return Ok(None);
+    };
+    if quoted(input, "message", "type", errors)? {
+        return Ok(None);
+    }
+    input.parse::<Type>().map(Some)
+}
+
+/// Reports (and consumes) a string literal where `key` wants a `what` written as code:
+/// `crate = "x"` for `crate = x`. Returns whether there was one.
+fn quoted(input: ParseStream<'_>, key: &str, what: &str, errors: &mut Errors) -> syn::Result<bool> {
+    if !input.peek(LitStr) {
+        return Ok(false);
+    }
+    let lit: LitStr = input.parse()?;
+    errors.at(
+        lit.span(),
+        format!(
+            "`{key}` is a {what}, not a string: write `{key} = {}`",
+            lit.value()
+        ),
+    );
+    Ok(true)
+}
