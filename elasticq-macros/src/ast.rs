@@ -80,7 +80,7 @@ impl QueueDecl {
             errors.push(error);
         }
         let message = attrs.message.take();
-        if message.is_none() {
+        if !attrs.message_written {
             errors.at(
                 Span::call_site(),
                 "missing `message`: name the message type this queue carries, e.g. \
@@ -90,8 +90,8 @@ impl QueueDecl {
         let item = match item {
             Item::Struct(item) if matches!(item.fields, Fields::Unit) => item,
             Item::Struct(item) => {
-                errors.at(
-                    item.fields.span(),
+                errors.spanned(
+                    &item.fields,
                     format!(
                         "`#[elasticq::queue]` goes on a unit struct and fills in its fields: \
                          write `struct {};`",
@@ -101,8 +101,8 @@ impl QueueDecl {
                 return None;
             }
             other => {
-                errors.at(
-                    other.span(),
+                errors.spanned(
+                    &other,
                     "`#[elasticq::queue]` goes on a unit struct, e.g. `pub struct AuditQueue;`",
                 );
                 return None;

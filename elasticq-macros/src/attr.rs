@@ -8,7 +8,7 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::spanned::Spanned as _;
-use syn::{Expr, ExprLit, ExprPath, Ident, Lit, LitStr, Path, Token, Type};
+use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, Type, UnOp};
 
 use crate::errors::Errors;
 use crate::suggest::{nearest, one_of};
@@ -73,6 +73,8 @@ pub(crate) struct QueueAttrs {
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<Path>,
     pub(crate) message: Option<Type>,
+    /// `message` was written, even if with a value that was reported as invalid.
+    pub(crate) message_written: bool,
 }
 
 /// Parses one key (and its value) of a queue declaration into `attrs`. Mistakes in a key are
@@ -118,6 +120,7 @@ pub(crate) fn parse_key(
             set(&mut attrs.krate, value, &key, span, errors);
         }
         "message" => {
+            attrs.message_written = true;
             let value = parse_message(meta, errors)?;
             set(&mut attrs.message, value, &key, span, errors);
         }
@@ -153,7 +156,7 @@ fn set<T>(slot: &mut Option<T>, value: Option<T>, key: &str, span: Span, errors:
     if slot.is_some() {
         errors.at(
             span,
-            format!("duplicate key `{key}`: it is already set earlier in this attribute; keep one"),
+            format!("duplicate key `{key}`: it is already set above; keep one of them"),
         );
     } else {
         *slot = Some(value);
@@ -205,8 +208,8 @@ fn parse_engine(
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
         }) => {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                &expr,
                 format!(
                     "the engine is a name, not a string: write `engine = {}`",
                     s.value()
@@ -223,8 +226,8 @@ fn parse_engine(
             let hint = nearest(other, ENGINES)
                 .map(|near| format!("did you mean `{near}`? "))
                 .unwrap_or_default();
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                &expr,
                 format!(
                     "unknown engine `{other}`; {hint}the engines are {}",
                     one_of(ENGINES)
@@ -233,10 +236,7 @@ fn parse_engine(
             return Ok(None);
         }
         None => {
-            errors.at(
-                expr.span(),
-                format!("expected an engine: {}", one_of(ENGINES)),
-            );
+            errors.spanned(&expr, format!("expected an engine: {}", one_of(ENGINES)));
             return Ok(None);
         }
     };
@@ -257,6 +257,19 @@ fn parse_capacity(
             "`capacity` takes a list: write `capacity(initial = 1024, min = 256, max = 1_048_576)`",
         );
         return skip_value(meta);
+    }
+    let fork = meta.input.fork();
+    let content;
+    syn::parenthesized!(content in fork);
+    if content.is_empty() {
+        let _empty;
+        let paren = syn::parenthesized!(_empty in meta.input);
+        errors.at(
+            paren.span.join(),
+            "`capacity()` is empty: write the sizes to set, e.g. \
+             `capacity(initial = 1024, max = 65_536)`, or leave `capacity` out for the defaults",
+        );
+        return Ok(());
     }
     meta.parse_nested_meta(|inner| {
         let Some(key) = inner.path.get_ident().map(Ident::to_string) else {
@@ -308,8 +321,8 @@ fn parse_int(
         _ => None,
     };
     if parsed.is_none() {
-        errors.at(
-            expr.span(),
+        errors.spanned(
+            &expr,
             format!("`{key}` takes a whole number of messages, written as a literal: `{example}`"),
         );
     }
@@ -337,11 +350,26 @@ fn parse_float(
         Expr::Lit(ExprLit {
             lit: Lit::Int(int), ..
         }) => int.base10_parse::<f64>().ok(),
+        // A negative number is a number: the range check reports it with the valid range.
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(ExprLit {
+                lit: Lit::Float(float),
+                ..
+            }) => float.base10_parse::<f64>().ok().map(|v| -v),
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(int), ..
+            }) => int.base10_parse::<f64>().ok().map(|v| -v),
+            _ => None,
+        },
         _ => None,
     };
     if parsed.is_none() {
-        errors.at(
-            expr.span(),
+        errors.spanned(
+            &expr,
             format!("`{key}` takes a number written as a literal: `{example}`"),
         );
     }
@@ -375,8 +403,8 @@ fn parse_name(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Op
             Ok(path.get_ident().cloned())
         }
         _ => {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                &expr,
                 "`name` is the generated type's identifier: write e.g. `name = AuditQueue`",
             );
             Ok(None)
@@ -397,8 +425,8 @@ fn parse_crate_path(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Res
             path, qself: None, ..
         }) => Ok(Some(path)),
         other => {
-            errors.at(
-                other.span(),
+            errors.spanned(
+                &other,
                 "`crate` is the path elasticq is reachable at: write e.g. `crate = ::my_queues`",
             );
             Ok(None)

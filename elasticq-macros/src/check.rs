@@ -29,8 +29,8 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
     if !decl.item.generics.params.is_empty() {
-        errors.at(
-            decl.item.generics.span(),
+        errors.spanned(
+            &decl.item.generics,
             "a queue declared with `#[elasticq::queue]` takes no generic parameters; give the \
              message its arguments instead, e.g. `message = Event<u32>`",
         );
@@ -89,14 +89,26 @@ fn sizes(attrs: &QueueAttrs, errors: &mut Errors) {
     } else if max > MAX_CAPACITY {
         report(
             at(&attrs.max),
-            format!("`max` must not exceed {MAX_CAPACITY} (elasticq::MAX_CAPACITY, 2^40)"),
+            format!(
+                "`max` must not exceed elasticq::MAX_CAPACITY (2^40 = {MAX_CAPACITY}); write \
+                 `max = 1_099_511_627_776` or less"
+            ),
         );
     } else if min == 0 {
-        report(
-            at(&attrs.min),
-            "`min` must be at least 1: a queue never shrinks below it; write e.g. `min = 16`"
-                .to_owned(),
-        );
+        // An unset `min` follows `initial` down, so `initial = 0` is the value at fault then.
+        let (span, message) = match (&attrs.min, &attrs.initial) {
+            (None, Some(initial)) => (
+                initial.span,
+                "`initial` must be at least 1: a queue starts with at least one slot; write \
+                 e.g. `initial = 1024`",
+            ),
+            _ => (
+                at(&attrs.min),
+                "`min` must be at least 1: a queue never shrinks below one slot; write e.g. \
+                 `min = 16`",
+            ),
+        };
+        report(span, message.to_owned());
     } else if min > max {
         report(
             at(&attrs.min),
@@ -109,6 +121,13 @@ fn sizes(attrs: &QueueAttrs, errors: &mut Errors) {
                 "`initial` ({initial}) exceeds `max` ({max}): the queue would start above its \
                  maximum; write `initial = {max}` or less, or raise `max`"
             ),
+        );
+    } else if initial == 0 {
+        report(
+            at(&attrs.initial),
+            "`initial` must be at least 1: a queue starts with at least one slot; write e.g. \
+             `initial = 1024`"
+                .to_owned(),
         );
     } else if min > initial {
         report(

@@ -1,6 +1,7 @@
 //! Accumulates errors so that one compilation reports every mistake at once.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use std::fmt::Display;
 
 #[derive(Default)]
@@ -16,6 +17,11 @@ impl Errors {
 
     pub(crate) fn at(&mut self, span: Span, message: impl Display) {
         self.push(syn::Error::new(span, message));
+    }
+
+    /// An error underlining all of `tokens`, not only their first token.
+    pub(crate) fn spanned(&mut self, tokens: impl ToTokens, message: impl Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
     }
 
     /// `Ok` if nothing was reported, else every error reported, in order.

@@ -3,8 +3,11 @@
 //! Generated code names every outside item through `{crate}::__private` (`::elasticq` unless
 //! `crate = ...` says otherwise) so that user items named `Result`, `Vec` or `Option`, a
 //! `#[no_implicit_prelude]` module or a renamed dependency cannot change its meaning.
-//! Parameter names carry mixed-site hygiene so that a user constant of the same name is not
-//! mistaken for a pattern.
+//! Primitive types are named as `::core::primitive::*`, so that a user alias named `usize` or
+//! `str` cannot change them either. Every binding the generated code introduces (parameters,
+//! match arms) is named with a leading `__`: a user constant of the same name in scope would
+//! turn a plain name into a constant pattern, and hygiene (even mixed-site) does not prevent
+//! that, since constants are items.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens as _};
@@ -54,7 +57,7 @@ pub(crate) fn derive(message: &Message<'_>) -> TokenStream {
 
         impl #impl_generics #private::Message for #ident #ty_generics #where_clause {
             type Queue = #queue #ty_generics;
-            const NAME: &'static str = #name;
+            const NAME: &'static ::core::primitive::str = #name;
         }
     }
 }
@@ -67,8 +70,8 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
     // reported there, with the note `Message` carries.
     let assertion = quote::quote_spanned! {syn::spanned::Spanned::span(message)=>
         const _: fn() = || {
-            fn assert_message<M: #private::Message>() {}
-            assert_message::<#message>();
+            fn declared_message_must_derive_elastic_queue<M: #private::Message>() {}
+            declared_message_must_derive_elastic_queue::<#message>();
         };
     };
     let items = queue_items(&QueueSpec {
@@ -178,14 +181,19 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             .to_owned(),
     );
 
-    // Mixed-site names: a user constant called `max` must not turn a parameter into a pattern.
-    let value = Ident::new("message", Span::mixed_site());
-    let items = Ident::new("messages", Span::mixed_site());
-    let max = Ident::new("max", Span::mixed_site());
-    let timeout = Ident::new("timeout", Span::mixed_site());
-    let formatter = Ident::new("formatter", Span::mixed_site());
-    let n = Ident::new("n", Span::mixed_site());
-    let ratio = Ident::new("ratio", Span::mixed_site());
+    // `__` names: a user constant called `max` in scope would turn a parameter named `max`
+    // into a constant pattern, whatever the span's hygiene.
+    let value = Ident::new("__message", Span::mixed_site());
+    let items = Ident::new("__messages", Span::mixed_site());
+    let max = Ident::new("__max", Span::mixed_site());
+    let timeout = Ident::new("__timeout", Span::mixed_site());
+    let formatter = Ident::new("__formatter", Span::mixed_site());
+    let n = Ident::new("__n", Span::mixed_site());
+    let ratio = Ident::new("__ratio", Span::mixed_site());
+    let usize = quote!(::core::primitive::usize);
+    let bool = quote!(::core::primitive::bool);
+    let f64 = quote!(::core::primitive::f64);
+    let builder_name = LitStr::new(&builder.to_string(), ident.span());
     let name = LitStr::new(&ident.to_string(), ident.span());
 
     quote! {
@@ -256,22 +264,22 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
 
             #pop_batch_doc
-            #vis fn pop_batch(&self, #max: usize) -> #private::Vec<#message> {
+            #vis fn pop_batch(&self, #max: #usize) -> #private::Vec<#message> {
                 self.inner.pop_batch(#max)
             }
 
             /// The number of messages queued (exact when no call is in flight).
-            #vis fn len(&self) -> usize {
+            #vis fn len(&self) -> #usize {
                 self.inner.len()
             }
 
             /// Whether the queue holds no message.
-            #vis fn is_empty(&self) -> bool {
+            #vis fn is_empty(&self) -> #bool {
                 self.inner.is_empty()
             }
 
             /// How many messages the queue holds before it next grows.
-            #vis fn capacity(&self) -> usize {
+            #vis fn capacity(&self) -> #usize {
                 self.inner.capacity()
             }
 
@@ -292,7 +300,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
 
             /// Whether [`close`](Self::close) has been called.
-            #vis fn is_closed(&self) -> bool {
+            #vis fn is_closed(&self) -> #bool {
                 self.inner.is_closed()
             }
 
@@ -310,32 +318,32 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
 
         impl #impl_generics #builder #ty_generics #where_clause {
             /// Sets how many messages the queue holds before its first growth.
-            #vis fn initial_capacity(mut self, #n: usize) -> Self {
+            #vis fn initial_capacity(mut self, #n: #usize) -> Self {
                 self.config = self.config.initial_capacity(#n);
                 self
             }
 
             /// Sets the capacity below which the queue never shrinks (at least 1).
-            #vis fn min_capacity(mut self, #n: usize) -> Self {
+            #vis fn min_capacity(mut self, #n: #usize) -> Self {
                 self.config = self.config.min_capacity(#n);
                 self
             }
 
             /// Sets the capacity the queue never grows past; pushes then fail with `Full`.
-            #vis fn max_capacity(mut self, #n: usize) -> Self {
+            #vis fn max_capacity(mut self, #n: #usize) -> Self {
                 self.config = self.config.max_capacity(#n);
                 self
             }
 
             /// Sets the factor (greater than 1) a full queue multiplies its capacity by.
-            #vis fn growth_factor(mut self, #ratio: f64) -> Self {
+            #vis fn growth_factor(mut self, #ratio: #f64) -> Self {
                 self.config = self.config.growth_factor(#ratio);
                 self
             }
 
             /// Sets the fill ratio (strictly between 0 and 1) at or below which the queue
             /// shrinks.
-            #vis fn shrink_threshold(mut self, #ratio: f64) -> Self {
+            #vis fn shrink_threshold(mut self, #ratio: #f64) -> Self {
                 self.config = self.config.shrink_threshold(#ratio);
                 self
             }
@@ -344,8 +352,8 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             /// `Err(elasticq::Error::InvalidConfig)` naming the field, never a panic.
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
                 match #private::#engine::new(self.config) {
-                    #private::Ok(inner) => #private::Ok(#ident { inner }),
-                    #private::Err(error) => #private::Err(error),
+                    #private::Ok(__inner) => #private::Ok(#ident { inner: __inner }),
+                    #private::Err(__error) => #private::Err(__error),
                 }
             }
         }
@@ -362,7 +370,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         impl #impl_generics #private::Debug for #builder #ty_generics #where_clause {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
-                    .debug_struct(stringify!(#builder))
+                    .debug_struct(#builder_name)
                     .field("config", &self.config)
                     .finish()
             }

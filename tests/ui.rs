@@ -1,0 +1,13 @@
+//! Compile-time behaviour of `#[derive(ElasticQueue)]` and `#[elasticq::queue]`, checked with
+//! trybuild: every rejected declaration must fail with its message spanned on the token at
+//! fault (snapshots in `tests/ui/fail/*.stderr`), and every accepted form, including
+//! hygiene-hostile surroundings, must compile and run (`tests/ui/pass`).
+//!
+//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test --test ui`, then read them.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/fail/*.rs");
+    cases.pass("tests/ui/pass/*.rs");
+}

@@ -1,0 +1,9 @@
+use elasticq::ElasticQueue;
+
+#[derive(ElasticQueue)]
+union Sample {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use elasticq::ElasticQueue;
+
+#[derive(ElasticQueue)]
+struct Sample {
+    value: u32,
+}
+
+#[elasticq::queue(message = Sample)]
+enum AuditQueue {
+    Only,
+}
+
+fn main() {}

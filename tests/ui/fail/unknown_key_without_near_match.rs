@@ -1,0 +1,9 @@
+use elasticq::ElasticQueue;
+
+#[derive(ElasticQueue)]
+#[elastic_queue(partitions = 4)]
+struct Sample {
+    value: u32,
+}
+
+fn main() {}
