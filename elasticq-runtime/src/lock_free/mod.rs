@@ -175,10 +175,10 @@ impl<T> LockFreeQueue<T> {
     fn push_pinned(&self, mut value: T, _guard: &Guard) -> Result<(), T> {
         let mut current = self.tail.load(Ordering::Acquire);
         loop {
+            // A segment is retired only after `head` and `tail` have both moved past it, and
+            // the collector frees it only after every thread pinned at that moment unpins.
             // SAFETY: `current` was read from `tail` or a `next` pointer while this thread is
-            // pinned. A segment is retired only after `head` and `tail` have both moved past
-            // it, and the collector frees it only after every thread pinned at that moment has
-            // unpinned, so it is allocated for as long as `_guard` lives.
+            // pinned, so it is allocated for as long as `_guard` lives.
             let segment = unsafe { &*current };
             match segment.push(value) {
                 Ok(()) => return Ok(()),
@@ -362,10 +362,10 @@ impl<T> LockFreeQueue<T> {
                 // above with SeqCst).
                 self.live
                     .fetch_sub(segment.accounted.load(Ordering::Relaxed), Ordering::SeqCst);
-                // SAFETY: `current` came from `Box::into_raw`; this thread won the unique
-                // head hand-over, so it retires it once; `head` and `tail` now both point
-                // past it and no `next` pointer leads to it, so only threads pinned now can
-                // still hold it.
+                // This thread won the unique head hand-over; `head` and `tail` now both point
+                // past `current` and no `next` pointer leads to it.
+                // SAFETY: `current` came from `Box::into_raw`, is retired once (here), and
+                // only threads pinned now can still hold it.
                 unsafe { reclaim::retire(guard, current) };
                 // The room freed may let a last ring cut short by the maximum be replaced.
                 let last = self.tail.load(Ordering::Acquire);
@@ -769,9 +769,10 @@ impl<T> Drop for LockFreeQueue<T> {
     fn drop(&mut self) {
         let mut current = self.head.load(Ordering::Relaxed);
         while !current.is_null() {
-            // SAFETY: `&mut self`: no other thread can touch the queue. Every segment from
-            // `head` on is linked and not retired (retired ones were unlinked from `head`
-            // first), each was made by `Box::into_raw` and is freed exactly once here.
+            // Every segment from `head` on is linked and not retired (retired ones were
+            // unlinked from `head` first), and each was made by `Box::into_raw`.
+            // SAFETY: `&mut self` excludes every other thread, and each segment is freed
+            // exactly once here.
             let segment = unsafe { Box::from_raw(current) };
             while let Ok((value, _)) = segment.pop() {
                 drop(value);

@@ -20,9 +20,9 @@ pub(crate) fn pin() -> Guard {
 /// this call can reach it through the queue's shared pointers.
 #[cfg(not(loom))]
 pub(crate) unsafe fn retire<T>(guard: &Guard, ptr: *mut T) {
-    // SAFETY: by this function's contract, only threads pinned before this call may still
-    // hold `ptr`; the epoch collector runs the closure after all of them have unpinned, and
-    // `ptr` is a unique `Box` allocation retired once.
+    // By this function's contract, only threads pinned before this call may still hold `ptr`.
+    // SAFETY: the collector runs the closure after all of them have unpinned, and `ptr` is a
+    // unique `Box` allocation retired once.
     unsafe { guard.defer_unchecked(move || drop(Box::from_raw(ptr))) }
 }
 

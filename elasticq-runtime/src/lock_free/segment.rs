@@ -171,11 +171,13 @@ impl<T> Segment<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: the compare-exchange gave this thread the position `tail`,
-                        // and the stamp showed the slot free for it: no other thread reads or
-                        // writes the value until the stamp store below publishes it.
-                        slot.value
-                            .with_mut(|cell| unsafe { cell.write(MaybeUninit::new(value)) });
+                        // The compare-exchange gave this thread the position `tail`, and
+                        // the stamp showed the slot free for it.
+                        slot.value.with_mut(|cell| {
+                            // SAFETY: so no other thread reads or writes the value until the
+                            // stamp store below publishes it.
+                            unsafe { cell.write(MaybeUninit::new(value)) }
+                        });
                         slot.stamp.store(tail + 1, Ordering::Release);
                         return Ok(());
                     }
@@ -218,10 +220,10 @@ impl<T> Segment<T> {
                     Ordering::Relaxed,
                 ) {
                     Ok(_) => {
-                        // SAFETY: the stamp `head + 1` (Acquire) shows the producer's write
-                        // complete, and the compare-exchange gave this thread the position:
-                        // the value is initialised and read exactly once; the stamp store
-                        // below hands the slot to the producer of the next lap.
+                        // The stamp `head + 1` (Acquire) shows the producer's write complete,
+                        // and the compare-exchange gave this thread the position; the stamp
+                        // store below hands the slot to the producer of the next lap.
+                        // SAFETY: so the value is initialised and read exactly once.
                         let value = slot.value.with(|cell| unsafe { cell.read().assume_init() });
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap) & !SEALED, Ordering::Release);
