@@ -100,8 +100,26 @@ fn pair(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     pair_engine::<LockFreeQueue<u64>>(&mut group, "LockFreeQueue");
     pair_engine::<LockedQueue<u64>>(&mut group, "LockedQueue");
-    bench_pair(
-        &mut group,
+    single_op_peers(&mut group, &Pair);
+    group.finish();
+}
+
+/// A scenario that runs the same way on every peer with single push and pop operations.
+trait PeerScenario {
+    fn run<Q>(
+        &self,
+        group: &mut Group,
+        name: &str,
+        queue: Q,
+        push: impl Fn(&Q, u64),
+        pop: impl Fn(&Q) -> Option<u64>,
+    );
+}
+
+/// ArrayQueue, SegQueue and the three channels, each bounded at `CAPACITY` where it can be.
+fn single_op_peers(group: &mut Group, scenario: &impl PeerScenario) {
+    scenario.run(
+        group,
         "ArrayQueue",
         ArrayQueue::new(CAPACITY),
         |q, v| q.push(v).expect("below capacity"),
@@ -109,35 +127,66 @@ fn pair(c: &mut Criterion) {
     );
     // SegQueue cannot be bounded; with one message in flight it never allocates past its
     // first block, so it is still a like-for-like comparison.
-    bench_pair(
-        &mut group,
+    scenario.run(
+        group,
         "SegQueue",
         SegQueue::new(),
         SegQueue::push,
         SegQueue::pop,
     );
-    bench_pair(
-        &mut group,
+    scenario.run(
+        group,
         "crossbeam_channel",
         crossbeam_channel::bounded(CAPACITY),
         |(tx, _), v| tx.try_send(v).expect("below capacity"),
         |(_, rx)| rx.try_recv().ok(),
     );
-    bench_pair(
-        &mut group,
+    scenario.run(
+        group,
         "flume",
         flume::bounded(CAPACITY),
         |(tx, _), v| tx.try_send(v).expect("below capacity"),
         |(_, rx)| rx.try_recv().ok(),
     );
-    bench_pair(
-        &mut group,
+    scenario.run(
+        group,
         "std_mpsc",
         mpsc::sync_channel(CAPACITY),
         |(tx, _), v| tx.try_send(v).expect("below capacity"),
         |(_, rx)| rx.try_recv().ok(),
     );
-    group.finish();
+}
+
+/// One push and one pop per iteration.
+struct Pair;
+
+impl PeerScenario for Pair {
+    fn run<Q>(
+        &self,
+        group: &mut Group,
+        name: &str,
+        queue: Q,
+        push: impl Fn(&Q, u64),
+        pop: impl Fn(&Q) -> Option<u64>,
+    ) {
+        bench_pair(group, name, queue, push, pop);
+    }
+}
+
+/// 100 single pushes, then 100 single pops.
+struct Batch;
+
+impl PeerScenario for Batch {
+    fn run<Q>(
+        &self,
+        group: &mut Group,
+        name: &str,
+        queue: Q,
+        push: impl Fn(&Q, u64),
+        pop: impl Fn(&Q) -> Option<u64>,
+    ) {
+        batch_peer(group, name, queue, push, pop);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,41 +408,7 @@ fn batch_100(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH as u64));
     batch_engine::<LockFreeQueue<u64>>(&mut group, "LockFreeQueue");
     batch_engine::<LockedQueue<u64>>(&mut group, "LockedQueue");
-    batch_peer(
-        &mut group,
-        "ArrayQueue",
-        ArrayQueue::new(CAPACITY),
-        |q, v| q.push(v).expect("below capacity"),
-        ArrayQueue::pop,
-    );
-    batch_peer(
-        &mut group,
-        "SegQueue",
-        SegQueue::new(),
-        SegQueue::push,
-        SegQueue::pop,
-    );
-    batch_peer(
-        &mut group,
-        "crossbeam_channel",
-        crossbeam_channel::bounded(CAPACITY),
-        |(tx, _), v| tx.try_send(v).expect("below capacity"),
-        |(_, rx)| rx.try_recv().ok(),
-    );
-    batch_peer(
-        &mut group,
-        "flume",
-        flume::bounded(CAPACITY),
-        |(tx, _), v| tx.try_send(v).expect("below capacity"),
-        |(_, rx)| rx.try_recv().ok(),
-    );
-    batch_peer(
-        &mut group,
-        "std_mpsc",
-        mpsc::sync_channel(CAPACITY),
-        |(tx, _), v| tx.try_send(v).expect("below capacity"),
-        |(_, rx)| rx.try_recv().ok(),
-    );
+    single_op_peers(&mut group, &Batch);
     group.finish();
 }
 

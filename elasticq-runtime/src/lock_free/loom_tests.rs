@@ -56,6 +56,21 @@ fn pop_some(queue: &LockFreeQueue<(u8, u8)>, attempts: usize) -> Vec<(u8, u8)> {
     (0..attempts).filter_map(|_| queue.pop()).collect()
 }
 
+/// Spawns a producer that pushes `(producer, i)` for each `i` in `seqs`, each push expected to
+/// succeed (the models stay below the maximum).
+fn spawn_producer(
+    queue: &Arc<LockFreeQueue<(u8, u8)>>,
+    producer: u8,
+    seqs: std::ops::Range<u8>,
+) -> thread::JoinHandle<()> {
+    let queue = Arc::clone(queue);
+    thread::spawn(move || {
+        for i in seqs {
+            queue.push((producer, i)).expect("below the maximum");
+        }
+    })
+}
+
 /// Checks what an emptied queue reports once every thread is done.
 fn check_quiescent(queue: &LockFreeQueue<(u8, u8)>, pushed: u64) {
     let stats = queue.stats();
@@ -72,15 +87,7 @@ fn check_quiescent(queue: &LockFreeQueue<(u8, u8)>, pushed: u64) {
 fn concurrent_producers_race_growth() {
     loom::model(|| {
         let queue = queue(1, 4);
-        let producers: Vec<_> = (0..2u8)
-            .map(|p| {
-                let queue = Arc::clone(&queue);
-                thread::spawn(move || {
-                    queue.push((p, 0)).expect("below the maximum");
-                    queue.push((p, 1)).expect("below the maximum");
-                })
-            })
-            .collect();
+        let producers: Vec<_> = (0..2u8).map(|p| spawn_producer(&queue, p, 0..2)).collect();
         for producer in producers {
             producer.join().expect("producer");
         }
@@ -96,14 +103,7 @@ fn concurrent_producers_race_growth() {
 fn pop_races_growth() {
     loom::model(|| {
         let queue = queue(1, 4);
-        let producer = {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                for i in 0..3 {
-                    queue.push((0, i)).expect("below the maximum");
-                }
-            })
-        };
+        let producer = spawn_producer(&queue, 0, 0..3);
         let mut seen = pop_some(&queue, 2);
         producer.join().expect("producer");
         seen.extend(queue.drain());
@@ -119,13 +119,7 @@ fn push_races_shrink() {
     loom::model(|| {
         let queue = queue(4, 8);
         queue.push((0, 0)).expect("room");
-        let producer = {
-            let queue = Arc::clone(&queue);
-            thread::spawn(move || {
-                queue.push((0, 1)).expect("below the maximum");
-                queue.push((0, 2)).expect("below the maximum");
-            })
-        };
+        let producer = spawn_producer(&queue, 0, 1..3);
         // Popping the only message leaves the ring empty: below the shrink threshold.
         let mut seen = pop_some(&queue, 2);
         producer.join().expect("producer");
