@@ -29,10 +29,11 @@
 //! [`LockFreeQueue`] (lock-free rings, the fastest with few threads) share the [`Engine`]
 //! trait.
 
-pub use elasticq_macros::{queue, ElasticQueue};
+pub use elasticq_macros::{queue, ElasticQueue, Priority};
 pub use elasticq_runtime::{
-    Config, Engine, Error, LockFreeQueue, LockedQueue, Message, PopError, PushError, Stats,
-    MAX_CAPACITY,
+    stable_hash, Config, Engine, Entry, Error, Fairness, IntegerPriority, Lane, LockFreeQueue,
+    LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned, PopError, Prioritized,
+    Priority, PriorityLevels, PushError, Put, StableHasher, Stats, MAX_CAPACITY, MAX_PARTITIONS,
 };
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
@@ -40,7 +41,9 @@ pub use elasticq_runtime::{
 /// capture it. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use core::borrow::Borrow;
     pub use core::fmt::{Debug, Formatter, Result as FmtResult};
+    pub use core::hash::Hash;
     pub use core::iter::IntoIterator;
     pub use core::marker::PhantomData;
     pub use core::option::Option::{self, None, Some};
@@ -49,8 +52,37 @@ pub mod __private {
     pub use std::vec::Vec;
 
     pub use elasticq_runtime::{
-        Config, Error, LockFreeQueue, LockedQueue, Message, PopError, PushError, Stats,
+        stable_hash, Config, Engine, Entry, Error, Fairness, IntegerPriority, Lane, LockFreeQueue,
+        LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned, PopError,
+        Prioritized, Priority, PriorityLevels, PushError, Put, Stats,
     };
+
+    /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type
+    /// parameter `Q` so that a message that is not `Clone` makes the generated `get`
+    /// uncallable instead of making its definition fail to compile.
+    pub trait CloneFor<Q: ?Sized>: Clone {}
+    impl<M: Clone, Q: ?Sized> CloneFor<Q> for M {}
+
+    /// `M: LevelOf<L>` holds when `M` has priority levels named by `L`. Queues declared with
+    /// `#[elasticq::queue]` bound `pop_priority` by it: a bound naming the method's own type
+    /// parameter is checked where the method is called, so a message without priorities
+    /// leaves the method uncallable rather than the declaration uncompilable.
+    pub trait LevelOf<L> {
+        /// The index of `level`, as `Prioritized::level_index`.
+        fn index_of(level: &L) -> Option<usize>;
+    }
+    impl<M: Prioritized> LevelOf<M::Level> for M {
+        #[inline]
+        fn index_of(level: &M::Level) -> Option<usize> {
+            M::level_index(level)
+        }
+    }
+
+    /// `M: KeyOf<K>` holds when `M` is routed by a key of type `K`; `partition_of` of a queue
+    /// declared with `#[elasticq::queue]` is bounded by it, for the reason given on
+    /// [`LevelOf`].
+    pub trait KeyOf<K: ?Sized> {}
+    impl<M: PartitionKey> KeyOf<M::Key> for M {}
 }
 
 /// The README's Rust examples, compiled and run as doctests so they cannot go stale.

@@ -129,6 +129,7 @@ impl From<Result<(), PushError<Vec<u32>>>> for Pushed {
             Ok(()) => Pushed::Accepted,
             Err(PushError::Full(rest)) => Pushed::Full(rest),
             Err(PushError::Closed(rest)) => Pushed::Closed(rest),
+            Err(other) => panic!("a plain engine never refuses with {other:?}"),
         }
     }
 }

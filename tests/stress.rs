@@ -152,6 +152,7 @@ fn produce<E: Engine<Msg>>(queue: &E, producer: u32, count: u32, burst: Option<u
                     produced.pushed += len - rest.len() as u32;
                     return produced;
                 }
+                Err(other) => panic!("a plain engine never refuses with {other:?}"),
             };
         }
         if burst.is_some_and(|burst| (seq + len) / burst > seq / burst) {
@@ -212,8 +213,8 @@ impl Sampler {
         }
     }
 
-    fn record(&mut self, stats: Stats) {
-        let last = std::mem::replace(&mut self.last, stats);
+    fn record(&mut self, stats: &Stats) {
+        let last = std::mem::replace(&mut self.last, stats.clone());
         self.samples += 1;
         let violation = if stats.enqueued < last.enqueued || stats.dequeued < last.dequeued {
             format!("counters went back from {last:?} to {stats:?}")
@@ -281,7 +282,7 @@ where
 
     let mut sampler = Sampler::new(scenario.config);
     while !all_finished(&producers) {
-        sampler.record(queue.stats());
+        sampler.record(&queue.stats());
         if consumers.iter().any(JoinHandle::is_finished) {
             // A consumer left before the close: it died. Closing makes the producers stop
             // instead of retrying forever on a full queue.
@@ -304,7 +305,7 @@ where
     let total = u64::from(per_producer) * u64::from(scenario.producers);
     let refused: u64 = produced.iter().map(|report| report.refused).sum();
     let stats = queue.stats();
-    sampler.record(stats);
+    sampler.record(&stats);
     assert_eq!(
         (stats.enqueued, stats.dequeued, stats.len, stats.rejected),
         (total, total, 0, refused),
@@ -458,7 +459,7 @@ where
     let mut sampler = Sampler::new(config);
     let start = Instant::now();
     while start.elapsed() < CHURN {
-        sampler.record(queue.stats());
+        sampler.record(&queue.stats());
     }
     stop.store(true, Ordering::Relaxed);
     join_all(workers, label);

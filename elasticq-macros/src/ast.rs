@@ -3,13 +3,13 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser as _;
-use syn::spanned::Spanned as _;
 use syn::{
     Attribute, Data, DeriveInput, Fields, Generics, Ident, Item, ItemStruct, Type, Visibility,
 };
 
 use crate::attr::{self, QueueAttrs, Site};
 use crate::errors::Errors;
+use crate::roles::Roles;
 
 /// A type deriving `ElasticQueue`.
 pub(crate) struct Message<'a> {
@@ -17,6 +17,8 @@ pub(crate) struct Message<'a> {
     pub(crate) vis: &'a Visibility,
     pub(crate) generics: &'a Generics,
     pub(crate) attrs: QueueAttrs,
+    /// The marks on its fields and variants.
+    pub(crate) roles: Roles<'a>,
 }
 
 impl<'a> Message<'a> {
@@ -31,13 +33,7 @@ impl<'a> Message<'a> {
             }
         }
         match &input.data {
-            Data::Struct(data) => reject_inner_attrs(fields_attrs(&data.fields), errors),
-            Data::Enum(data) => {
-                for variant in &data.variants {
-                    reject_inner_attrs(variant.attrs.iter(), errors);
-                    reject_inner_attrs(fields_attrs(&variant.fields), errors);
-                }
-            }
+            Data::Struct(_) | Data::Enum(_) => {}
             Data::Union(data) => {
                 errors.at(
                     data.union_token.span,
@@ -53,6 +49,7 @@ impl<'a> Message<'a> {
             vis: &input.vis,
             generics: &input.generics,
             attrs,
+            roles: Roles::of(&input.data, errors),
         })
     }
 }
@@ -118,31 +115,4 @@ impl QueueDecl {
 
 fn is_ours(attribute: &Attribute) -> bool {
     attribute.path().is_ident("elastic_queue")
-}
-
-fn fields_attrs(fields: &Fields) -> impl Iterator<Item = &Attribute> {
-    fields.iter().flat_map(|field| field.attrs.iter())
-}
-
-/// Field and variant keys arrive with priorities and partitions; until then any key there
-/// is reported rather than ignored.
-fn reject_inner_attrs<'a>(attrs: impl Iterator<Item = &'a Attribute>, errors: &mut Errors) {
-    for attribute in attrs.filter(|a| is_ours(a)) {
-        let parsed = attribute.parse_nested_meta(|meta| {
-            errors.at(
-                meta.path.span(),
-                "`#[elastic_queue(...)]` takes no keys on a field or variant; put the queue's \
-                 keys on the type: `#[elastic_queue(engine = lock_free)]` above the struct or enum",
-            );
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                meta.parse_nested_meta(|_| Ok(()))?;
-            }
-            Ok(())
-        });
-        if let Err(error) = parsed {
-            errors.push(error);
-        }
-    }
 }

@@ -30,6 +30,10 @@ impl Site {
                 "capacity",
                 "growth_factor",
                 "shrink_threshold",
+                "partitions",
+                "fair",
+                "partition_key",
+                "mode",
                 "name",
                 "crate",
             ],
@@ -39,6 +43,8 @@ impl Site {
                 "capacity",
                 "growth_factor",
                 "shrink_threshold",
+                "partitions",
+                "fair",
                 "crate",
             ],
         }
@@ -47,6 +53,7 @@ impl Site {
 
 const CAPACITY_KEYS: &[&str] = &["initial", "min", "max"];
 const ENGINES: &[&str] = &["lock_free", "locked"];
+const MODES: &[&str] = &["queue", "map"];
 
 /// A value and the span of the tokens it was written with.
 #[derive(Clone)]
@@ -61,6 +68,28 @@ pub(crate) enum EngineKind {
     LockFree,
 }
 
+/// `partitions = N` or `partitions = auto`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartitionCount {
+    Count(usize),
+    Auto,
+}
+
+/// `partition_key = ...` on the type.
+#[derive(Clone)]
+pub(crate) enum ContainerKey {
+    /// `partition_key = self`: the whole message.
+    Whole,
+    /// `partition_key = Self::route`: a `fn(&Self) -> K`.
+    Function(Path),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Queue,
+    Map,
+}
+
 /// Every key a queue declaration can carry; `None` where it was not written.
 #[derive(Default)]
 pub(crate) struct QueueAttrs {
@@ -70,6 +99,11 @@ pub(crate) struct QueueAttrs {
     pub(crate) max: Option<Spanned<usize>>,
     pub(crate) growth_factor: Option<Spanned<f64>>,
     pub(crate) shrink_threshold: Option<Spanned<f64>>,
+    pub(crate) partitions: Option<Spanned<PartitionCount>>,
+    /// `fair(max_consecutive = k)`: `k`.
+    pub(crate) fair: Option<Spanned<usize>>,
+    pub(crate) partition_key: Option<Spanned<ContainerKey>>,
+    pub(crate) mode: Option<Spanned<Mode>>,
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<Path>,
     pub(crate) message: Option<Type>,
@@ -111,6 +145,22 @@ pub(crate) fn parse_key(
             let value = parse_float(meta, &key, "shrink_threshold = 0.25", errors)?;
             set(&mut attrs.shrink_threshold, value, &key, span, errors);
         }
+        "partitions" => {
+            let value = parse_partitions(meta, errors)?;
+            set(&mut attrs.partitions, value, &key, span, errors);
+        }
+        "fair" => {
+            let value = parse_fair(meta, errors)?;
+            set(&mut attrs.fair, value, &key, span, errors);
+        }
+        "partition_key" => {
+            let value = parse_container_key(meta, errors)?;
+            set(&mut attrs.partition_key, value, &key, span, errors);
+        }
+        "mode" => {
+            let value = parse_mode(meta, errors)?;
+            set(&mut attrs.mode, value, &key, span, errors);
+        }
         "name" => {
             let value = parse_name(meta, errors)?;
             set(&mut attrs.name, value, &key, span, errors);
@@ -142,6 +192,10 @@ fn unknown_key(key: &str, site: Site) -> String {
             (Site::QueueAttribute, "name") => {
                 message += "; the queue takes the name of the struct the attribute is on";
             }
+            (Site::QueueAttribute, "partition_key" | "mode") => {
+                message += "; it belongs on the message: `#[elastic_queue(...)]` on the type \
+                            deriving ElasticQueue, whose queues all share it";
+            }
             _ => message += &format!("; expected one of {}", one_of(site.keys())),
         }
     }
@@ -149,7 +203,13 @@ fn unknown_key(key: &str, site: Site) -> String {
 }
 
 /// Stores `value` unless the key was already given, which is reported on the second one.
-fn set<T>(slot: &mut Option<T>, value: Option<T>, key: &str, span: Span, errors: &mut Errors) {
+pub(crate) fn set<T>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    key: &str,
+    span: Span,
+    errors: &mut Errors,
+) {
     let Some(value) = value else {
         return;
     };
@@ -164,7 +224,7 @@ fn set<T>(slot: &mut Option<T>, value: Option<T>, key: &str, span: Span, errors:
 }
 
 /// Consumes whatever value follows a key that could not be used: `= expr` or `(...)`.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         meta.value()?.parse::<Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -176,7 +236,7 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 /// The stream after `key =`, or `None` (reported) when the key has no `=`.
-fn value_of<'a>(
+pub(crate) fn value_of<'a>(
     meta: &'a ParseNestedMeta<'a>,
     key: &str,
     example: &str,
@@ -304,13 +364,169 @@ fn parse_capacity(
     })
 }
 
+fn parse_partitions(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<PartitionCount>>> {
+    let example = "partitions = 4";
+    let Some(input) = value_of(meta, "partitions", example, errors)? else {
+        return Ok(None);
+    };
+    let expr: Expr = input.parse()?;
+    let parsed = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<usize>().ok().map(PartitionCount::Count),
+        Expr::Path(ExprPath { path, .. }) if path.is_ident("auto") => Some(PartitionCount::Auto),
+        _ => None,
+    };
+    if parsed.is_none() {
+        errors.spanned(
+            &expr,
+            "`partitions` takes a whole number written as a literal, or `auto` for one per \
+             available core: `partitions = 4` or `partitions = auto`",
+        );
+    }
+    Ok(parsed.map(|value| Spanned {
+        value,
+        span: expr.span(),
+    }))
+}
+
+fn parse_fair(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<usize>>> {
+    const EXAMPLE: &str = "`fair(max_consecutive = 5)`";
+    if !meta.input.peek(syn::token::Paren) {
+        errors.at(
+            meta.path.span(),
+            format!(
+                "`fair` takes the longest run of pops from one level while a lower level \
+                 waits: write {EXAMPLE}"
+            ),
+        );
+        return skip_value(meta).map(|()| None);
+    }
+    let mut found = None;
+    let mut any = false;
+    meta.parse_nested_meta(|inner| {
+        any = true;
+        if !inner.path.is_ident("max_consecutive") {
+            errors.at(
+                inner.path.span(),
+                format!("`fair(...)` takes one key, `max_consecutive`: write {EXAMPLE}"),
+            );
+            return skip_value(&inner);
+        }
+        let value = parse_usize(
+            &inner,
+            "max_consecutive",
+            "fair(max_consecutive = 5)",
+            "a whole number of pops",
+            errors,
+        )?;
+        set(
+            &mut found,
+            value,
+            "max_consecutive",
+            inner.path.span(),
+            errors,
+        );
+        Ok(())
+    })?;
+    if !any {
+        errors.at(
+            meta.path.span(),
+            format!("`fair()` is empty: write {EXAMPLE}, or leave `fair` out for strict priority"),
+        );
+    }
+    Ok(found)
+}
+
+fn parse_container_key(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<ContainerKey>>> {
+    let example = "partition_key = Self::route";
+    let Some(input) = value_of(meta, "partition_key", example, errors)? else {
+        return Ok(None);
+    };
+    if input.peek(Token![self]) {
+        let token: Token![self] = input.parse()?;
+        return Ok(Some(Spanned {
+            value: ContainerKey::Whole,
+            span: token.span,
+        }));
+    }
+    if quoted(input, "partition_key", "function path", errors)? {
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) => Ok(Some(Spanned {
+            span: path.span(),
+            value: ContainerKey::Function(path),
+        })),
+        other => {
+            errors.spanned(
+                &other,
+                "`partition_key` on the type is `self` (route by the whole message) or the path \
+                 of a `fn(&Self) -> K`: write `partition_key = Self::route`",
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn parse_mode(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<Mode>>> {
+    let Some(input) = value_of(meta, "mode", "mode = map", errors)? else {
+        return Ok(None);
+    };
+    if quoted(input, "mode", "name", errors)? {
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    let mode = match &expr {
+        Expr::Path(ExprPath { path, .. }) if path.is_ident("map") => Some(Mode::Map),
+        Expr::Path(ExprPath { path, .. }) if path.is_ident("queue") => Some(Mode::Queue),
+        _ => None,
+    };
+    if mode.is_none() {
+        errors.spanned(
+            &expr,
+            format!("unknown mode; the modes are {}", one_of(MODES)),
+        );
+    }
+    Ok(mode.map(|value| Spanned {
+        value,
+        span: expr.span(),
+    }))
+}
+
 fn parse_int(
     meta: &ParseNestedMeta<'_>,
     key: &str,
     errors: &mut Errors,
 ) -> syn::Result<Option<Spanned<usize>>> {
     let example = format!("{key} = 1024");
-    let Some(input) = value_of(meta, key, &example, errors)? else {
+    parse_usize(meta, key, &example, "a whole number of messages", errors)
+}
+
+/// `key = N` with `N` a `usize` literal; `what` says what the number counts, for the error.
+pub(crate) fn parse_usize(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    example: &str,
+    what: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<usize>>> {
+    let Some(input) = value_of(meta, key, example, errors)? else {
         return Ok(None);
     };
     let expr: Expr = input.parse()?;
@@ -323,7 +539,7 @@ fn parse_int(
     if parsed.is_none() {
         errors.spanned(
             &expr,
-            format!("`{key}` takes a whole number of messages, written as a literal: `{example}`"),
+            format!("`{key}` takes {what}, written as a literal: `{example}`"),
         );
     }
     Ok(parsed.map(|value| Spanned {

@@ -1,14 +1,18 @@
 //! Semantic rules a declaration must keep, checked before any code is generated. Every
 //! broken rule is reported, each on the token at fault, with what to write instead.
 
-use elasticq_runtime::{Config, MAX_CAPACITY};
+use elasticq_runtime::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
 use proc_macro2::Span;
 use syn::spanned::Spanned as _;
 use syn::{GenericParam, Type};
 
 use crate::ast::{Message, QueueDecl};
-use crate::attr::{QueueAttrs, Spanned};
+use crate::attr::{Mode, PartitionCount, QueueAttrs, Spanned};
 use crate::errors::Errors;
+use crate::roles::PriorityKind;
+
+/// The most priority levels a message may have (the runtime's limit).
+const MAX_LEVELS: usize = 1 << 16;
 
 pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
     for param in &message.generics.params {
@@ -25,6 +29,8 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
         }
     }
     sizes(&message.attrs, errors);
+    layers(&message.attrs, errors);
+    roles(message, errors);
 }
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
@@ -42,6 +48,145 @@ pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
         );
     }
     sizes(&decl.attrs, errors);
+    layers(&decl.attrs, errors);
+}
+
+/// `partitions` and `fair`, which both sites take.
+fn layers(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let Some(Spanned {
+        value: PartitionCount::Count(n),
+        span,
+    }) = &attrs.partitions
+    {
+        if *n == 0 {
+            errors.at(
+                *span,
+                "`partitions` must be at least 1: a queue needs a partition to hold messages; \
+                 write e.g. `partitions = 4`, or `partitions = auto` for one per core",
+            );
+        } else if *n > MAX_PARTITIONS {
+            errors.at(
+                *span,
+                format!("`partitions` must not exceed {MAX_PARTITIONS}; write a smaller count"),
+            );
+        }
+    }
+    if let Some(fair) = &attrs.fair {
+        if fair.value == 0 {
+            errors.at(
+                fair.span,
+                "`max_consecutive` must be at least 1: a fair queue pops at least once from a \
+                 level before turning to a lower one; write e.g. `fair(max_consecutive = 5)`",
+            );
+        }
+    }
+}
+
+/// The marks on fields and variants, and how they combine with the type's keys.
+fn roles(message: &Message<'_>, errors: &mut Errors) {
+    let (attrs, roles) = (&message.attrs, &message.roles);
+    if let Some(priority) = &roles.priority {
+        if let PriorityKind::Integer { levels } = &priority.kind {
+            if levels.value == 0 {
+                errors.at(
+                    levels.span,
+                    "`levels` must be at least 1: write the number of priority levels, e.g. \
+                     `priority(levels = 3)` for levels 0, 1 and 2",
+                );
+            } else if levels.value > MAX_LEVELS {
+                errors.at(
+                    levels.span,
+                    format!("`levels` must not exceed {MAX_LEVELS}"),
+                );
+            }
+        }
+    }
+    for variant in &roles.variant_levels {
+        if let Some(level) = &variant.level {
+            if level.value >= MAX_LEVELS {
+                errors.at(
+                    level.span,
+                    format!("a variant's level must be below {MAX_LEVELS}"),
+                );
+            }
+        }
+    }
+    let has_priority = roles.priority.is_some() || !roles.variant_levels.is_empty();
+    if let (Some(fair), false) = (&attrs.fair, has_priority) {
+        errors.at(
+            fair.span,
+            "`fair` shares pops between priority levels, and this message has none: mark its \
+             priority field with `#[elastic_queue(priority)]`, or remove `fair`",
+        );
+    }
+    if let (Some(_), Some(container)) = (&roles.partition_key, &attrs.partition_key) {
+        errors.at(
+            container.span,
+            "two partition keys: a field is marked `#[elastic_queue(partition_key)]` and the \
+             type says `partition_key = ...`; keep one of them",
+        );
+    }
+    let map = matches!(
+        attrs.mode,
+        Some(Spanned {
+            value: Mode::Map,
+            ..
+        })
+    );
+    if let (true, Some(mode)) = (map, &attrs.mode) {
+        if roles.key.is_none() {
+            errors.at(
+                mode.span,
+                "map mode keeps one entry per key, and no field is the key: mark it with \
+                 `#[elastic_queue(key)]`",
+            );
+        }
+        let map_rule = |what: &str| {
+            format!("{what} does not apply in map mode, which keeps entries by key in first-insertion order")
+        };
+        if let Some(priority) = &roles.priority {
+            errors.at(priority.field.span, map_rule("a priority"));
+        }
+        for variant in &roles.variant_levels {
+            if let Some(level) = &variant.level {
+                errors.at(level.span, map_rule("a variant's priority"));
+            }
+        }
+        if let Some(field) = &roles.partition_key {
+            errors.at(
+                field.span,
+                "map mode partitions by the `key` field; remove `partition_key`",
+            );
+        }
+        if let Some(key) = &attrs.partition_key {
+            errors.at(
+                key.span,
+                "map mode partitions by the `key` field; remove `partition_key`",
+            );
+        }
+        if let Some(engine) = &attrs.engine {
+            errors.at(
+                engine.span,
+                "map mode keeps each partition's entries in a map under its own lock; `engine` \
+                 does not apply: remove it",
+            );
+        }
+        if let Some(fair) = &attrs.fair {
+            errors.at(fair.span, map_rule("`fair`"));
+        }
+    } else {
+        for (field, key) in [(&roles.key, "key"), (&roles.version, "version")] {
+            if let Some(field) = field {
+                errors.at(
+                    field.span,
+                    format!(
+                        "`{key}` marks a field of a map-mode message: add \
+                         `#[elastic_queue(mode = map)]` to the type, or remove the mark"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// The runtime [`Config`] a declaration asks for, with unset values at their defaults.
@@ -61,6 +206,16 @@ pub(crate) fn config(attrs: &QueueAttrs) -> Config {
     }
     if let Some(ratio) = &attrs.shrink_threshold {
         config = config.shrink_threshold(ratio.value);
+    }
+    match attrs.partitions.as_ref().map(|p| p.value) {
+        Some(PartitionCount::Count(n)) => config = config.partitions(n),
+        Some(PartitionCount::Auto) => config = config.auto_partitions(),
+        None => {}
+    }
+    if let Some(fair) = &attrs.fair {
+        config = config.fairness(Fairness::Fair {
+            max_consecutive: fair.value,
+        });
     }
     config
 }
@@ -160,9 +315,19 @@ fn sizes(attrs: &QueueAttrs, errors: &mut Errors) {
     }
     // The rules above mirror `Config::validate`; should they ever drift apart, the runtime's
     // verdict still stops the build rather than a `new()` failing at run time.
+    // `partitions` and `fair` are checked by `layers`, on their own tokens.
     if problems.is_empty() {
         if let Err(error) = config.validate() {
-            problems.push((Span::call_site(), error.to_string()));
+            let layered = matches!(
+                error,
+                elasticq_runtime::Error::InvalidConfig {
+                    field: "partitions" | "max_consecutive",
+                    ..
+                }
+            );
+            if !layered {
+                problems.push((Span::call_site(), error.to_string()));
+            }
         }
     }
     for (span, message) in problems {

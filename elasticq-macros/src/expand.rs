@@ -10,12 +10,100 @@
 //! that, since constants are items.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens as _};
+use quote::{format_ident, quote, quote_spanned, ToTokens as _};
 use syn::{Attribute, Generics, Ident, LitStr, Path, Visibility};
 
 use crate::ast::{Message, QueueDecl};
-use crate::attr::{EngineKind, QueueAttrs};
+use crate::attr::{ContainerKey, EngineKind, Mode, PartitionCount, QueueAttrs, Spanned};
 use crate::check;
+use crate::impls::message_impls;
+
+/// Which layers the queue is composed of, and so which calls it offers.
+struct Layers {
+    /// `pop_priority` / `len_priority`, naming levels by this type; `Guarded` when the
+    /// message is not visible (`#[elasticq::queue]`): the calls exist and compile only for a
+    /// message that has priorities.
+    priority: Api,
+    /// The partition layer (or map mode, which is partitioned by key).
+    partitioned: bool,
+    /// `partition_of`, taking any borrowed form of this key type; `Guarded` as above;
+    /// `AnyHash` for a key computed by a function whose return type the macro cannot name.
+    partition_of: Api,
+    /// Map mode: `put`, `get`, `remove`, `pop_entry`.
+    map: bool,
+}
+
+enum Api {
+    Absent,
+    Known(TokenStream),
+    AnyHash,
+    Guarded,
+}
+
+impl Layers {
+    fn of_message(message: &Message<'_>) -> Self {
+        let attrs = &message.attrs;
+        let roles = &message.roles;
+        let map = matches!(
+            attrs.mode,
+            Some(Spanned {
+                value: Mode::Map,
+                ..
+            })
+        );
+        let priority = match &roles.priority {
+            Some(field) => {
+                let ty = &field.field.ty;
+                Api::Known(quote!(#ty))
+            }
+            None if !roles.variant_levels.is_empty() => {
+                Api::Known(quote!(::core::primitive::usize))
+            }
+            None => Api::Absent,
+        };
+        let ident = message.ident;
+        let (_, ty_generics, _) = message.generics.split_for_impl();
+        let partition_of = if map {
+            roles.key.as_ref().map_or(Api::Absent, |key| {
+                let ty = &key.ty;
+                Api::Known(quote!(#ty))
+            })
+        } else if let Some(field) = &roles.partition_key {
+            let ty = &field.ty;
+            Api::Known(quote!(#ty))
+        } else {
+            match attrs.partition_key.as_ref().map(|key| &key.value) {
+                Some(ContainerKey::Whole) => Api::Known(quote!(#ident #ty_generics)),
+                Some(ContainerKey::Function(_)) => Api::AnyHash,
+                None => Api::Absent,
+            }
+        };
+        let partitioned = map
+            || attrs.partitions.is_some()
+            || roles.partition_key.is_some()
+            || attrs.partition_key.is_some();
+        Self {
+            priority,
+            partitioned,
+            partition_of,
+            map,
+        }
+    }
+
+    fn of_queue_decl(decl: &QueueDecl) -> Self {
+        let partitioned = decl.attrs.partitions.is_some();
+        Self {
+            priority: Api::Guarded,
+            partitioned,
+            partition_of: if partitioned {
+                Api::Guarded
+            } else {
+                Api::Absent
+            },
+            map: false,
+        }
+    }
+}
 
 /// Everything the queue items are generated from.
 struct QueueSpec<'a> {
@@ -30,6 +118,7 @@ struct QueueSpec<'a> {
     message_name: String,
     /// What generated the queue, for the docs.
     origin: String,
+    layers: Layers,
 }
 
 pub(crate) fn derive(message: &Message<'_>) -> TokenStream {
@@ -40,8 +129,7 @@ pub(crate) fn derive(message: &Message<'_>) -> TokenStream {
         .name
         .clone()
         .unwrap_or_else(|| format_ident!("{}Queue", ident));
-    let (impl_generics, ty_generics, where_clause) = message.generics.split_for_impl();
-    let name = LitStr::new(&ident.to_string(), ident.span());
+    let (_, ty_generics, _) = message.generics.split_for_impl();
     let items = queue_items(&QueueSpec {
         attrs: &message.attrs,
         outer: &[],
@@ -51,14 +139,12 @@ pub(crate) fn derive(message: &Message<'_>) -> TokenStream {
         message: quote!(#ident #ty_generics),
         message_name: ident.to_string(),
         origin: format!("`#[derive(ElasticQueue)]` on [`{ident}`]"),
+        layers: Layers::of_message(message),
     });
+    let impls = message_impls(message, &private, &queue);
     quote! {
         #items
-
-        impl #impl_generics #private::Message for #ident #ty_generics #where_clause {
-            type Queue = #queue #ty_generics;
-            const NAME: &'static ::core::primitive::str = #name;
-        }
+        #impls
     }
 }
 
@@ -83,6 +169,7 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
         message: message.to_token_stream(),
         message_name: message_name.clone(),
         origin: format!("`#[elasticq::queue(message = {message_name})]`"),
+        layers: Layers::of_queue_decl(decl),
     });
     quote! {
         #assertion
@@ -97,7 +184,13 @@ fn private_path(krate: Option<&Path>) -> TokenStream {
     }
 }
 
-fn engine(attrs: &QueueAttrs) -> (Ident, &'static str) {
+fn engine(attrs: &QueueAttrs, map: bool) -> (Ident, &'static str) {
+    if map {
+        return (
+            Ident::new("LockedQueue", Span::call_site()),
+            "map mode (`MapQueue`): a map of entries per partition, each under its own lock",
+        );
+    }
     match attrs.engine.as_ref().map(|engine| engine.value) {
         Some(EngineKind::LockFree) => (
             Ident::new("LockFreeQueue", Span::call_site()),
@@ -118,18 +211,52 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         ident,
         generics,
         message,
+        layers,
         ..
     } = spec;
     let builder = format_ident!("{}Builder", ident);
-    let (engine, engine_doc) = engine(spec.attrs);
+    let (engine, engine_doc) = engine(spec.attrs, layers.map);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
-    let inner = quote!(#private::#engine<#message>);
+    // Spanned on the message type: for a type that does not derive ElasticQueue, the
+    // unsatisfied `Message` bound of every use of the composition is reported there.
+    let at = message
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |token| token.span());
+    let lanes =
+        quote_spanned!(at=> <#message as #private::Message>::Lanes<#private::#engine<#message>>);
+    let inner = if layers.map {
+        quote_spanned!(at=> #private::MapQueue<#message>)
+    } else if layers.partitioned {
+        quote_spanned!(at=> #private::Partitioned<#message, #lanes>)
+    } else {
+        lanes
+    };
     let config = declared_config(spec.attrs, &private);
     let declared = check::config(spec.attrs);
     let m = &spec.message_name;
 
+    let partitions_doc = match spec.attrs.partitions.as_ref().map(|p| p.value) {
+        _ if !layers.partitioned => "1 (not partitioned)".to_owned(),
+        Some(PartitionCount::Auto) => "`auto`: one per available core".to_owned(),
+        _ => declared.get_partitions().to_string(),
+    };
+    let priority_doc = match (&layers.priority, spec.attrs.fair.as_ref()) {
+        (Api::Absent, _) => "none".to_owned(),
+        (Api::Guarded, None) => "the message's, strict (highest level first)".to_owned(),
+        (Api::Guarded, Some(fair)) => format!(
+            "the message's, fair: at most {} pops in a row from one level while a lower one waits",
+            fair.value
+        ),
+        (_, None) => "strict: highest level first".to_owned(),
+        (_, Some(fair)) => format!(
+            "fair: at most {} pops in a row from one level while a lower one waits",
+            fair.value
+        ),
+    };
     let queue_doc = format!(
-        "A concurrent, elastic FIFO queue of `{m}` messages, generated by {origin}.\n\n\
+        "A concurrent, elastic {kind} of `{m}` messages, generated by {origin}.\n\n\
          Every call takes `&self`: share the queue with `Arc` between any number of producer \
          and consumer threads. It grows by the growth factor when a push finds it full (up to \
          its maximum), shrinks when it is mostly empty (down to its minimum), and never loses, \
@@ -139,9 +266,16 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
          | engine | {engine_doc} |\n\
          | initial capacity | {initial} |\n| minimum capacity | {min} |\n\
          | maximum capacity | {max} |\n| growth factor | {growth} |\n\
-         | shrink threshold | {shrink} |\n\n\
+         | shrink threshold | {shrink} |\n| partitions | {partitions_doc} |\n\
+         | priority levels | {priority_doc} |\n\n\
+         Capacities apply to each lane: every partition, and every priority level in it.\n\n\
          Build it with [`new`]({ident}::new), or with [`builder`]({ident}::builder) to \
          change any setting at run time.",
+        kind = if layers.map {
+            "keyed buffer (map mode: last write wins per key)"
+        } else {
+            "FIFO queue"
+        },
         origin = spec.origin,
         initial = declared.get_initial_capacity(),
         min = declared.get_min_capacity(),
@@ -155,24 +289,39 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
          `elasticq::Error::InvalidConfig`, naming the field, for one that is invalid."
     );
     let doc = |text: String| quote!(#[doc = #text]);
+    let order = if layers.priority.is_absent() {
+        "the oldest"
+    } else {
+        "the oldest of the highest non-empty priority level (fair mode bounds runs per level)"
+    };
     let push_doc = doc(format!(
         "Appends a `{m}` without blocking, growing the queue if it is full and below its \
          maximum. `Err(PushError::Full(message))` at the maximum and \
-         `Err(PushError::Closed(message))` after [`close`]({ident}::close) hand the message back."
+         `Err(PushError::Closed(message))` after [`close`]({ident}::close) hand the message back{}.",
+        if layers.priority.is_absent() {
+            ""
+        } else {
+            ", as does `Err(PushError::InvalidPriority(message))` for a priority out of range"
+        }
     ));
     let pop_doc = doc(format!(
-        "Removes the oldest `{m}` without blocking; `None` if the queue is empty."
+        "Removes {order} `{m}` without blocking; `None` if the queue is empty.{}",
+        if layers.partitioned {
+            " Partitions are visited in turn, starting after the one the last pop took from, \
+             so none starves."
+        } else {
+            ""
+        }
     ));
     let push_batch_doc = doc(
         "Pushes every message in order. If the queue fills at its maximum or is closed part \
          way, the error hands back the messages not pushed, in order."
             .to_owned(),
     );
-    let pop_batch_doc = doc("Removes up to `max` messages, oldest first.".to_owned());
+    let pop_batch_doc = doc(format!("Removes up to `max` messages, {order} first."));
     let push_timeout_doc = doc(
         "Like `push`, but when the queue is full at its maximum, waits until a consumer makes \
-         room or `timeout` passes (then `PushError::Full` hands the message back). Woken by \
-         consumers, not by polling."
+         room or `timeout` passes (then `PushError::Full` hands the message back)."
             .to_owned(),
     );
     let pop_timeout_doc = doc(
@@ -195,6 +344,12 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let f64 = quote!(::core::primitive::f64);
     let builder_name = LitStr::new(&builder.to_string(), ident.span());
     let name = LitStr::new(&ident.to_string(), ident.span());
+    let engine_trait = quote!(#private::Engine);
+
+    let priority_methods = priority_methods(spec, &private);
+    let partition_methods = partition_methods(spec, &private);
+    let map_methods = map_methods(spec, &private);
+    let layer_setters = layer_setters(spec, &private);
 
     quote! {
         #(#outer)*
@@ -229,13 +384,13 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #push_doc
             #[inline]
             #vis fn push(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
-                self.inner.push(#value)
+                #engine_trait::push(&self.inner, #value)
             }
 
             #pop_doc
             #[inline]
             #vis fn pop(&self) -> #private::Option<#message> {
-                self.inner.pop()
+                #engine_trait::pop(&self.inner)
             }
 
             #push_timeout_doc
@@ -244,7 +399,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 #value: #message,
                 #timeout: #private::Duration,
             ) -> #private::Result<(), #private::PushError<#message>> {
-                self.inner.push_timeout(#value, #timeout)
+                #engine_trait::push_timeout(&self.inner, #value, #timeout)
             }
 
             #pop_timeout_doc
@@ -252,7 +407,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #timeout: #private::Duration,
             ) -> #private::Result<#message, #private::PopError> {
-                self.inner.pop_timeout(#timeout)
+                #engine_trait::pop_timeout(&self.inner, #timeout)
             }
 
             #push_batch_doc
@@ -260,60 +415,64 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #items: impl #private::IntoIterator<Item = #message>,
             ) -> #private::Result<(), #private::PushError<#private::Vec<#message>>> {
-                self.inner.push_batch(#items)
+                #engine_trait::push_batch(&self.inner, #items)
             }
 
             #pop_batch_doc
             #vis fn pop_batch(&self, #max: #usize) -> #private::Vec<#message> {
-                self.inner.pop_batch(#max)
+                #engine_trait::pop_batch(&self.inner, #max)
             }
 
             /// The number of messages queued (exact when no call is in flight).
             #vis fn len(&self) -> #usize {
-                self.inner.len()
+                #engine_trait::len(&self.inner)
             }
 
             /// Whether the queue holds no message.
             #vis fn is_empty(&self) -> #bool {
-                self.inner.is_empty()
+                #engine_trait::is_empty(&self.inner)
             }
 
-            /// How many messages the queue holds before it next grows.
+            /// How many messages the queue holds before it next grows (summed over lanes).
             #vis fn capacity(&self) -> #usize {
-                self.inner.capacity()
+                #engine_trait::capacity(&self.inner)
             }
 
             /// Drops every queued message (they count as dequeued).
             #vis fn clear(&self) {
-                self.inner.clear()
+                #engine_trait::clear(&self.inner)
             }
 
-            /// Removes and returns every queued message, oldest first.
+            /// Removes and returns every queued message.
             #vis fn drain(&self) -> #private::Vec<#message> {
-                self.inner.drain()
+                #engine_trait::drain(&self.inner)
             }
 
             /// Closes the queue: later pushes fail with `PushError::Closed`, waiting callers
             /// wake, and queued messages can still be popped.
             #vis fn close(&self) {
-                self.inner.close()
+                #engine_trait::close(&self.inner)
             }
 
             /// Whether [`close`](Self::close) has been called.
             #vis fn is_closed(&self) -> #bool {
-                self.inner.is_closed()
+                #engine_trait::is_closed(&self.inner)
             }
 
             /// A snapshot of the counters: enqueued, dequeued, rejected, resizes, len and
-            /// capacity.
+            /// capacity, with `levels` and `partitions` broken out when the queue has them.
             #vis fn stats(&self) -> #private::Stats {
-                self.inner.stats()
+                #engine_trait::stats(&self.inner)
             }
 
             /// The settings the queue was built with.
             #vis fn config(&self) -> &#private::Config {
-                self.inner.config()
+                #private::Lane::config(&self.inner)
             }
+
+            #priority_methods
+            #partition_methods
+            #map_methods
         }
 
         impl #impl_generics #builder #ty_generics #where_clause {
@@ -348,10 +507,12 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 self
             }
 
+            #layer_setters
+
             /// Checks every setting and builds the queue; an invalid one is
             /// `Err(elasticq::Error::InvalidConfig)` naming the field, never a panic.
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
-                match #private::#engine::new(self.config) {
+                match <#inner as #engine_trait<#message>>::with_config(self.config) {
                     #private::Ok(__inner) => #private::Ok(#ident { inner: __inner }),
                     #private::Err(__error) => #private::Err(__error),
                 }
@@ -362,7 +523,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
                     .debug_struct(#name)
-                    .field("stats", &self.inner.stats())
+                    .field("stats", &#engine_trait::stats(&self.inner))
                     .finish_non_exhaustive()
             }
         }
@@ -376,6 +537,215 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
         }
     }
+}
+
+impl Api {
+    fn is_absent(&self) -> bool {
+        matches!(self, Api::Absent)
+    }
+}
+
+/// `pop_priority` and `len_priority`.
+fn priority_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+    let (vis, message) = (spec.vis, &spec.message);
+    let level = Ident::new("__level", Span::mixed_site());
+    let level_param = Ident::new("__L", Span::mixed_site());
+    let (generics, level_ty, bound) = match &spec.layers.priority {
+        Api::Absent | Api::AnyHash => return TokenStream::new(),
+        Api::Known(ty) => (quote!(), ty.clone(), quote!()),
+        Api::Guarded => (
+            quote!(<#level_param>),
+            quote!(#level_param),
+            quote!(where #message: #private::LevelOf<#level_param>),
+        ),
+    };
+    let index = match &spec.layers.priority {
+        Api::Guarded => {
+            quote!(<#message as #private::LevelOf<#level_param>>::index_of(&#level))
+        }
+        _ => quote!(<#message as #private::Prioritized>::level_index(&#level)),
+    };
+    let guarded_doc = matches!(spec.layers.priority, Api::Guarded).then(|| {
+        quote!(#[doc = "\n\nCallable when the message has priority levels; `level` has the type of its priority field."])
+    });
+    quote! {
+        /// Pops the oldest message of priority `level`, whatever the other levels hold;
+        /// `None` if that level is empty or `level` is out of range.
+        #guarded_doc
+        #vis fn pop_priority #generics (&self, #level: #level_ty) -> #private::Option<#message> #bound {
+            match #index {
+                #private::Some(__index) => #private::Lane::pop_level(&self.inner, __index),
+                #private::None => #private::None,
+            }
+        }
+
+        /// How many messages of priority `level` are queued (0 for a level out of range).
+        #guarded_doc
+        #vis fn len_priority #generics (&self, #level: #level_ty) -> ::core::primitive::usize #bound {
+            match #index {
+                #private::Some(__index) => #private::Lane::len_level(&self.inner, __index),
+                #private::None => 0,
+            }
+        }
+    }
+}
+
+/// `partitions`, `partition_of`, `pop_from`, `pop_batch_from`, `len_partition`.
+fn partition_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+    if !spec.layers.partitioned {
+        return TokenStream::new();
+    }
+    let (vis, message) = (spec.vis, &spec.message);
+    let usize = quote!(::core::primitive::usize);
+    let partition = Ident::new("__partition", Span::mixed_site());
+    let max = Ident::new("__max", Span::mixed_site());
+    let key = Ident::new("__key", Span::mixed_site());
+    let borrowed = Ident::new("__Q", Span::mixed_site());
+    let owned = Ident::new("__K", Span::mixed_site());
+    let hash = quote!(#private::Hash);
+    let partition_of = match &spec.layers.partition_of {
+        Api::Absent => None,
+        Api::Known(ty) => Some((
+            quote!(<#borrowed: ?::core::marker::Sized + #hash>),
+            quote!(where #ty: #private::Borrow<#borrowed>),
+            "`key` is the partition key or any form it borrows as (`&str` for a `String` key).",
+        )),
+        Api::AnyHash => Some((
+            quote!(<#borrowed: ?::core::marker::Sized + #hash>),
+            quote!(),
+            "`key` is a value of the type the partition-key function returns.",
+        )),
+        Api::Guarded => Some((
+            quote!(<#owned: ?::core::marker::Sized, #borrowed: ?::core::marker::Sized + #hash>),
+            quote!(where #message: #private::KeyOf<#owned>, #owned: #private::Borrow<#borrowed>),
+            "`key` is the message's partition key or any form it borrows as. Callable when the \
+             message is routed by a field or by itself.",
+        )),
+    };
+    let partition_of = partition_of.map(|(generics, bound, key_doc)| {
+        let doc = format!(
+            "The partition a message with this key is routed to: the same in every run and \
+             process. {key_doc}"
+        );
+        quote! {
+            #[doc = #doc]
+            #vis fn partition_of #generics (&self, #key: &#borrowed) -> #usize #bound {
+                self.inner.partition_of_hash(#private::stable_hash(#key))
+            }
+        }
+    });
+    quote! {
+        /// How many partitions the queue has.
+        #vis fn partitions(&self) -> #usize {
+            self.inner.partitions()
+        }
+
+        #partition_of
+
+        /// Pops the next message of partition `partition` only (one consumer per partition
+        /// keeps each partition's order); `None` if it is empty or does not exist.
+        #vis fn pop_from(&self, #partition: #usize) -> #private::Option<#message> {
+            self.inner.pop_from(#partition)
+        }
+
+        /// Pops up to `max` messages of partition `partition` only; empty if it does not
+        /// exist.
+        #vis fn pop_batch_from(&self, #partition: #usize, #max: #usize) -> #private::Vec<#message> {
+            self.inner.pop_batch_from(#partition, #max)
+        }
+
+        /// How many messages partition `partition` holds (0 if it does not exist).
+        #vis fn len_partition(&self, #partition: #usize) -> #usize {
+            self.inner.len_partition(#partition)
+        }
+    }
+}
+
+/// Map mode's `put`, `get`, `remove` and `pop_entry`.
+fn map_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+    let Api::Known(key_ty) = (if spec.layers.map {
+        &spec.layers.partition_of
+    } else {
+        &Api::Absent
+    }) else {
+        return TokenStream::new();
+    };
+    let (vis, message) = (spec.vis, &spec.message);
+    let value = Ident::new("__message", Span::mixed_site());
+    let key = Ident::new("__key", Span::mixed_site());
+    let borrowed = Ident::new("__Q", Span::mixed_site());
+    let lookup = quote!(<#borrowed: ?::core::marker::Sized + #private::Hash + ::core::cmp::Eq>);
+    quote! {
+        /// Queues `message` under its key: a new entry (queued last), a replacement of the
+        /// entry under that key (last write wins, or the newer version wins; the entry keeps
+        /// its place and counts an overwrite), or a stale put that is ignored and counted.
+        /// The outcome hands back the displaced or refused message.
+        #vis fn put(&self, #value: #message) -> #private::Result<#private::Put<#message>, #private::PushError<#message>> {
+            self.inner.put(#value)
+        }
+
+        /// A copy of the message queued under `key` (or a form it borrows as).
+        #vis fn get #lookup (&self, #key: &#borrowed) -> #private::Option<#message>
+        where
+            #message: #private::CloneFor<#borrowed>,
+            #key_ty: #private::Borrow<#borrowed>,
+        {
+            self.inner.get(#key)
+        }
+
+        /// Removes and returns the message queued under `key` (counted as dequeued).
+        #vis fn remove #lookup (&self, #key: &#borrowed) -> #private::Option<#message>
+        where
+            #key_ty: #private::Borrow<#borrowed>,
+        {
+            self.inner.remove(#key)
+        }
+
+        /// Pops the oldest entry with the number of times it was overwritten while queued.
+        #vis fn pop_entry(&self) -> #private::Option<#private::Entry<#message>> {
+            self.inner.pop_entry()
+        }
+    }
+}
+
+/// Builder setters for the partition and priority layers.
+fn layer_setters(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+    let vis = spec.vis;
+    let n = Ident::new("__n", Span::mixed_site());
+    let usize = quote!(::core::primitive::usize);
+    let partitions = spec.layers.partitioned.then(|| {
+        quote! {
+            /// Sets how many partitions the queue is split into (1 to
+            /// `elasticq::MAX_PARTITIONS`).
+            #vis fn partitions(mut self, #n: #usize) -> Self {
+                self.config = self.config.partitions(#n);
+                self
+            }
+
+            /// Sets one partition per available core.
+            #vis fn auto_partitions(mut self) -> Self {
+                self.config = self.config.auto_partitions();
+                self
+            }
+        }
+    });
+    let fairness = (!spec.layers.priority.is_absent()).then(|| {
+        quote! {
+            /// Pops fairly: never more than `max_consecutive` (at least 1) in a row from one
+            /// priority level while a lower level waits.
+            #vis fn fair(mut self, #n: #usize) -> Self {
+                self.config = self.config.fairness(#private::Fairness::Fair { max_consecutive: #n });
+                self
+            }
+
+            /// Pops by strict priority: always the highest non-empty level.
+            #vis fn strict(mut self) -> Self {
+                self.config = self.config.fairness(#private::Fairness::Strict);
+                self
+            }
+        }
+    });
+    quote!(#partitions #fairness)
 }
 
 /// `Config::new()` with a setter call for each declared value.
@@ -403,6 +773,15 @@ fn declared_config(attrs: &QueueAttrs, private: &TokenStream) -> TokenStream {
             let value = value.value;
             config = quote!(#config.#setter(#value));
         }
+    }
+    match attrs.partitions.as_ref().map(|p| p.value) {
+        Some(PartitionCount::Count(n)) => config = quote!(#config.partitions(#n)),
+        Some(PartitionCount::Auto) => config = quote!(#config.auto_partitions()),
+        None => {}
+    }
+    if let Some(fair) = &attrs.fair {
+        let k = fair.value;
+        config = quote!(#config.fairness(#private::Fairness::Fair { max_consecutive: #k }));
     }
     config
 }

@@ -9,6 +9,9 @@ mod attr;
 mod check;
 mod errors;
 mod expand;
+mod impls;
+mod priority;
+mod roles;
 mod suggest;
 
 use proc_macro::TokenStream;
@@ -29,6 +32,20 @@ pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
     }
     match (errors.finish(), message) {
         (Ok(()), Some(message)) => expand::derive(&message).into(),
+        (Err(error), _) => error.into_compile_error().into(),
+        (Ok(()), None) => unreachable!("a rejected input always reports an error"),
+    }
+}
+
+/// Implements `elasticq::Priority` for a fieldless enum: each variant is a priority level,
+/// the first the lowest and a later one higher.
+#[proc_macro_derive(Priority)]
+pub fn derive_priority(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as syn::DeriveInput);
+    let mut errors = Errors::default();
+    let expanded = priority::derive(&input, &mut errors);
+    match (errors.finish(), expanded) {
+        (Ok(()), Some(expanded)) => expanded.into(),
         (Err(error), _) => error.into_compile_error().into(),
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }

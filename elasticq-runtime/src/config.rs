@@ -12,6 +12,13 @@ use crate::error::Error;
 /// ```
 pub const MAX_CAPACITY: usize = 1 << 40;
 
+/// The most partitions a queue may be split into.
+///
+/// ```
+/// assert_eq!(elasticq_runtime::MAX_PARTITIONS, 4096);
+/// ```
+pub const MAX_PARTITIONS: usize = 4096;
+
 const DEFAULT_INITIAL: usize = 1024;
 const DEFAULT_MIN: usize = 256;
 
@@ -27,6 +34,12 @@ const DEFAULT_MIN: usize = 256;
 /// | `max_capacity` | 1,048,576 | at least 1, at most [`MAX_CAPACITY`] |
 /// | `growth_factor` | 2.0 | finite, greater than 1 |
 /// | `shrink_threshold` | 0.25 | strictly between 0 and 1 |
+/// | `partitions` | 1 (or the available parallelism with [`auto_partitions`](Config::auto_partitions)) | from 1 to [`MAX_PARTITIONS`] |
+/// | `fairness` | [`Fairness::Strict`] | `max_consecutive` at least 1 |
+///
+/// The capacities apply to each lane of a layered queue: every partition, and every priority
+/// level within it, grows and shrinks on its own between `min_capacity` and `max_capacity`.
+/// Engines ignore `partitions` and `fairness`, which the partition and priority layers read.
 ///
 /// ```
 /// use elasticq_runtime::Config;
@@ -55,6 +68,38 @@ pub struct Config {
     max_capacity: usize,
     growth_factor: f64,
     shrink_threshold: f64,
+    partitions: Partitions,
+    fairness: Fairness,
+}
+
+/// How many partitions a queue is split into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Partitions {
+    Count(usize),
+    /// The available parallelism, resolved when the queue is built.
+    Auto,
+}
+
+/// How a queue with priority levels chooses the level to pop from.
+///
+/// ```
+/// use elasticq_runtime::{Config, Fairness};
+///
+/// let config = Config::new().fairness(Fairness::Fair { max_consecutive: 5 });
+/// assert_eq!(config.get_fairness(), Fairness::Fair { max_consecutive: 5 });
+/// assert_eq!(Config::new().get_fairness(), Fairness::Strict);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Fairness {
+    /// Always the highest non-empty level: lower levels wait while a higher one has messages.
+    #[default]
+    Strict,
+    /// Highest level first, but never more than `max_consecutive` pops in a row from one level
+    /// while a lower level has messages; the waiting levels take turns, so none starves.
+    Fair {
+        /// The longest run of pops from one level while a lower level waits (at least 1).
+        max_consecutive: usize,
+    },
 }
 
 impl Default for Config {
@@ -65,6 +110,8 @@ impl Default for Config {
             max_capacity: 1 << 20,
             growth_factor: 2.0,
             shrink_threshold: 0.25,
+            partitions: Partitions::Count(1),
+            fairness: Fairness::Strict,
         }
     }
 }
@@ -140,6 +187,68 @@ impl Config {
     pub fn shrink_threshold(mut self, ratio: f64) -> Self {
         self.shrink_threshold = ratio;
         self
+    }
+
+    /// Sets how many partitions the queue is split into (each with its own lanes, filled by
+    /// partition key or round robin).
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().partitions(4).get_partitions(), 4);
+    /// ```
+    #[must_use]
+    pub fn partitions(mut self, n: usize) -> Self {
+        self.partitions = Partitions::Count(n);
+        self
+    }
+
+    /// Sets one partition per unit of available parallelism (as
+    /// [`std::thread::available_parallelism`] reports it; 1 if it cannot tell).
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().auto_partitions();
+    /// assert!(config.get_partitions() >= 1);
+    /// ```
+    #[must_use]
+    pub fn auto_partitions(mut self) -> Self {
+        self.partitions = Partitions::Auto;
+        self
+    }
+
+    /// Sets how a queue with priority levels picks the level to pop from.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Fairness};
+    /// let config = Config::new().fairness(Fairness::Fair { max_consecutive: 3 });
+    /// assert!(config.validate().is_ok());
+    /// ```
+    #[must_use]
+    pub fn fairness(mut self, fairness: Fairness) -> Self {
+        self.fairness = fairness;
+        self
+    }
+
+    /// The configured number of partitions, with `auto` resolved.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_partitions(), 1);
+    /// ```
+    pub fn get_partitions(&self) -> usize {
+        match self.partitions {
+            Partitions::Count(n) => n,
+            Partitions::Auto => std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .min(MAX_PARTITIONS),
+        }
+    }
+
+    /// The configured fairness.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Fairness};
+    /// assert_eq!(Config::new().get_fairness(), Fairness::Strict);
+    /// ```
+    pub fn get_fairness(&self) -> Fairness {
+        self.fairness
     }
 
     /// The configured initial capacity.
@@ -261,6 +370,23 @@ impl Config {
                 "must be strictly between 0 and 1".into(),
             );
         }
+        let partitions = self.get_partitions();
+        if partitions == 0 || partitions > MAX_PARTITIONS {
+            return invalid(
+                "partitions",
+                partitions.to_string(),
+                format!("must be from 1 to {MAX_PARTITIONS}"),
+            );
+        }
+        if let Fairness::Fair { max_consecutive: 0 } = self.fairness {
+            return invalid(
+                "max_consecutive",
+                "0".into(),
+                "must be at least 1: a fair queue pops at least once from a level before \
+                 turning to a lower one"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
@@ -270,6 +396,7 @@ impl Config {
         Self {
             initial_capacity: Some(self.get_initial_capacity()),
             min_capacity: Some(self.get_min_capacity()),
+            partitions: Partitions::Count(self.get_partitions()),
             ..self
         }
     }

@@ -60,12 +60,16 @@ impl std::error::Error for Error {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PushError<T> {
     /// The queue is at its maximum capacity and has no free slot; for the `_timeout` forms,
     /// it stayed so for the whole timeout.
     Full(T),
     /// The queue was closed; it accepts no more messages.
     Closed(T),
+    /// The message's priority is outside the queue's levels: an integer priority field at
+    /// or above its declared `levels`, or below 0.
+    InvalidPriority(T),
 }
 
 impl<T> PushError<T> {
@@ -77,7 +81,9 @@ impl<T> PushError<T> {
     /// ```
     pub fn into_inner(self) -> T {
         match self {
-            PushError::Full(value) | PushError::Closed(value) => value,
+            PushError::Full(value)
+            | PushError::Closed(value)
+            | PushError::InvalidPriority(value) => value,
         }
     }
 
@@ -111,6 +117,7 @@ impl<T> PushError<T> {
         match self {
             PushError::Full(value) => PushError::Full(f(value)),
             PushError::Closed(value) => PushError::Closed(f(value)),
+            PushError::InvalidPriority(value) => PushError::InvalidPriority(f(value)),
         }
     }
 }
@@ -122,6 +129,7 @@ impl<T> fmt::Debug for PushError<T> {
         match self {
             PushError::Full(_) => f.write_str("Full(..)"),
             PushError::Closed(_) => f.write_str("Closed(..)"),
+            PushError::InvalidPriority(_) => f.write_str("InvalidPriority(..)"),
         }
     }
 }
@@ -131,6 +139,9 @@ impl<T> fmt::Display for PushError<T> {
         match self {
             PushError::Full(_) => f.write_str("queue is full at its maximum capacity"),
             PushError::Closed(_) => f.write_str("queue is closed"),
+            PushError::InvalidPriority(_) => {
+                f.write_str("message priority is outside the queue's priority levels")
+            }
         }
     }
 }

@@ -7,6 +7,10 @@
 //! - [`LockFreeQueue`]: a chain of lock-free rings with epoch-based reclamation; the fastest
 //!   with few threads, and it grows while producers push even when no consumer runs.
 //!
+//! Layers compose over any engine: [`PriorityLevels`] (one engine per priority level, strict
+//! or fair), [`Partitioned`] (lanes routed by a stable hash of a partition key), and
+//! [`MapQueue`] (PartitionedBuffer.Map's keyed, last-write-wins buffer).
+//!
 //! ```
 //! use elasticq_runtime::{Config, Engine, LockFreeQueue};
 //!
@@ -22,16 +26,27 @@
 mod config;
 mod engine;
 mod error;
+mod lane;
+mod levels;
 mod lock_free;
 mod locked;
+mod map;
 mod message;
+mod partition;
+mod priority;
 mod stats;
 mod sync;
+mod wait;
 
-pub use config::{Config, MAX_CAPACITY};
+pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::Engine;
 pub use error::{Error, PopError, PushError};
+pub use lane::Lane;
+pub use levels::PriorityLevels;
 pub use lock_free::LockFreeQueue;
 pub use locked::LockedQueue;
-pub use message::Message;
+pub use map::{Entry, MapMessage, MapQueue, Put};
+pub use message::{Message, PartitionKey};
+pub use partition::{stable_hash, Partitioned, StableHasher};
+pub use priority::{IntegerPriority, Prioritized, Priority};
 pub use stats::Stats;

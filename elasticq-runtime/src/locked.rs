@@ -496,6 +496,7 @@ impl<T> LockedQueue<T> {
             resizes: state.resizes,
             len: state.items.len(),
             capacity: state.capacity,
+            ..Stats::default()
         }
     }
 

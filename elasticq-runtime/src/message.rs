@@ -1,23 +1,28 @@
 //! The trait `#[derive(ElasticQueue)]` implements for a message type.
 
+use crate::Lane;
+
 /// A message type with a queue generated for it by `#[derive(ElasticQueue)]`.
 ///
 /// The derive implements it; implementing it by hand is possible but gives nothing the
 /// derive does not. It carries what the runtime layers need to know about a message at
-/// compile time, and `#[elasticq::queue(message = M)]` requires it of `M`, so a queue can
-/// only be declared for a message that derives `ElasticQueue`.
+/// compile time (its priority lanes, its partition route), and `#[elasticq::queue(message =
+/// M)]` requires it of `M`, so a queue can only be declared for a message that derives
+/// `ElasticQueue`.
 ///
 /// ```
-/// use elasticq_runtime::{LockFreeQueue, Message};
+/// use elasticq_runtime::{Lane, LockFreeQueue, Message};
 ///
 /// struct Sample(u64);
 ///
 /// impl Message for Sample {
 ///     type Queue = LockFreeQueue<Sample>;
+///     type Lanes<E: Lane<Self>> = E; // no priority levels: the engine itself
 ///     const NAME: &'static str = "Sample";
 /// }
 ///
 /// assert_eq!(<Sample as Message>::NAME, "Sample");
+/// assert_eq!(Sample(3).route(), None); // no partition key: partitions fill round robin
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an elasticq message",
@@ -28,6 +33,50 @@ pub trait Message: Sized {
     /// The queue type `#[derive(ElasticQueue)]` generated for this message
     /// (`{Message}Queue` unless renamed with `name = ...`).
     type Queue;
+    /// What a lane over engine `E` is for this message: `E` itself without priorities,
+    /// [`PriorityLevels<Self, E>`](crate::PriorityLevels) with them. A queue declared with
+    /// `#[elasticq::queue]` reads the message's priorities through it.
+    type Lanes<E: Lane<Self>>: Lane<Self>;
     /// The message type's name as written in its definition.
     const NAME: &'static str;
+
+    /// The stable hash of this message's partition key ([`stable_hash`](crate::stable_hash)),
+    /// or `None` without a key, when partitions are filled round robin.
+    #[inline]
+    fn route(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A message with a partition key of type `Key`: a `#[elastic_queue(partition_key)]` field,
+/// or the whole message with `partition_key = self`.
+///
+/// ```
+/// use elasticq_runtime::{stable_hash, Lane, Message, PartitionKey};
+///
+/// struct Publish { client: String }
+///
+/// impl Message for Publish {
+///     type Queue = ();
+///     type Lanes<E: Lane<Self>> = E;
+///     const NAME: &'static str = "Publish";
+///     fn route(&self) -> Option<u64> {
+///         Some(stable_hash(&self.client))
+///     }
+/// }
+/// impl PartitionKey for Publish {
+///     type Key = String;
+/// }
+///
+/// let message = Publish { client: "sensor-7".into() };
+/// assert_eq!(message.route(), Some(stable_hash("sensor-7"))); // `str` hashes as `String`
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no partition key to look up",
+    label = "this message is not routed by a key",
+    note = "mark a field of `{Self}` with `#[elastic_queue(partition_key)]`, or write `partition_key = self` on the type"
+)]
+pub trait PartitionKey: Message {
+    /// The key's type; `partition_of` accepts any form it borrows as (`&str` for `String`).
+    type Key: ?Sized;
 }

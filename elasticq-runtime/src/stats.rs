@@ -16,7 +16,7 @@
 /// assert_eq!(stats.enqueued, stats.dequeued + stats.len as u64);
 /// # Ok::<(), elasticq_runtime::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Stats {
     /// Messages accepted by a push.
@@ -31,4 +31,35 @@ pub struct Stats {
     pub len: usize,
     /// The queue's capacity.
     pub capacity: usize,
+    /// Map mode: puts that replaced an entry already queued under the same key.
+    pub overwrites: u64,
+    /// Map mode: puts ignored because the entry queued under their key had a newer (or the
+    /// same) version.
+    pub stale: u64,
+    /// With priority levels: the counters of each level, lowest first (summed over
+    /// partitions). Empty without priorities.
+    pub levels: Vec<Stats>,
+    /// With partitions: the counters of each partition, in partition order, each with its own
+    /// `levels`. Empty for a queue that is not partitioned.
+    pub partitions: Vec<Stats>,
+}
+
+impl Stats {
+    /// Adds `other`'s counters into `self`, level by level.
+    pub(crate) fn absorb(&mut self, other: &Stats) {
+        self.enqueued += other.enqueued;
+        self.dequeued += other.dequeued;
+        self.rejected += other.rejected;
+        self.resizes += other.resizes;
+        self.len = self.len.saturating_add(other.len);
+        self.capacity = self.capacity.saturating_add(other.capacity);
+        self.overwrites += other.overwrites;
+        self.stale += other.stale;
+        if self.levels.len() < other.levels.len() {
+            self.levels.resize(other.levels.len(), Stats::default());
+        }
+        for (mine, theirs) in self.levels.iter_mut().zip(&other.levels) {
+            mine.absorb(theirs);
+        }
+    }
 }

@@ -16,7 +16,6 @@
 
 mod reclaim;
 mod segment;
-pub(crate) mod wait;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -28,9 +27,9 @@ use crossbeam_utils::CachePadded;
 
 use self::reclaim::Guard;
 use self::segment::{Drained, Rejected, Segment};
-use self::wait::WaitQueue;
 use crate::engine::{deadline_after, engine_by_inherent_methods};
 use crate::sync::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Backoff, Ordering};
+use crate::wait::WaitQueue;
 use crate::{Config, Error, PopError, PushError, Stats};
 
 /// A consumer looks at the fill level of the last segment once per this many pops.
@@ -749,6 +748,7 @@ impl<T> LockFreeQueue<T> {
             resizes: self.resizes.load(Ordering::Relaxed),
             len: usize::try_from(enqueued - dequeued).unwrap_or(usize::MAX),
             capacity: self.capacity(),
+            ..Stats::default()
         }
     }
 

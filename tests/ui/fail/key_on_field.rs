@@ -1,5 +1,6 @@
 use elasticq::ElasticQueue;
 
+// Keys of the queue written on a field, and a field's key written on a variant.
 #[derive(ElasticQueue)]
 struct Sample {
     #[elastic_queue(engine = locked)]
@@ -8,7 +9,7 @@ struct Sample {
 
 #[derive(ElasticQueue)]
 enum Event {
-    #[elastic_queue(priority = 1)]
+    #[elastic_queue(partition_key)]
     Started,
     Stopped,
 }

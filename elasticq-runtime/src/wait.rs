@@ -75,4 +75,66 @@ impl WaitQueue {
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
         done
     }
+
+    /// Like [`wait_until`](Self::wait_until), but re-runs `attempt` at least every
+    /// [`LAYER_RECHECK`] even without a notification. For the layers over engines, whose
+    /// pushes notify after the engine's own synchronisation rather than after a SeqCst
+    /// operation of their own: the Dekker pairing above does not hold there, so a wake-up may
+    /// be missed, and the re-check bounds how long that delays a waiter.
+    pub(crate) fn wait_rechecking(
+        &self,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> bool,
+    ) -> bool {
+        let mut guard = self.lock.lock();
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        let done = loop {
+            if attempt() {
+                break true;
+            }
+            let now = Instant::now();
+            let slice = now + LAYER_RECHECK;
+            match deadline {
+                Some(deadline) if deadline <= now => break false,
+                Some(deadline) => {
+                    self.condvar.wait_until(&mut guard, slice.min(deadline));
+                }
+                None => {
+                    self.condvar.wait_until(&mut guard, slice);
+                }
+            }
+        };
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        done
+    }
+}
+
+/// How long a waiter on a layered queue sleeps at most between two looks at the queue.
+pub(crate) const LAYER_RECHECK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// `pop_timeout` for a layered queue: `pop` until it yields, `timeout` passes
+/// (`PopError::Timeout`), or the queue is closed and empty (`PopError::Closed`).
+pub(crate) fn pop_waiting<T>(
+    waiters: &WaitQueue,
+    timeout: std::time::Duration,
+    mut pop: impl FnMut() -> Option<T>,
+    is_closed: impl Fn() -> bool,
+) -> Result<T, crate::PopError> {
+    if let Some(value) = pop() {
+        return Ok(value);
+    }
+    let deadline = crate::engine::deadline_after(timeout);
+    let mut popped = None;
+    let mut closed = false;
+    waiters.wait_rechecking(deadline, || {
+        // Closed is read before popping: a message pushed before the close is still found.
+        closed = is_closed();
+        popped = pop();
+        popped.is_some() || closed
+    });
+    match popped {
+        Some(value) => Ok(value),
+        None if closed => Err(crate::PopError::Closed),
+        None => Err(crate::PopError::Timeout),
+    }
 }

@@ -1,0 +1,92 @@
+//! `#[derive(Priority)]`: a fieldless enum whose variants are priority levels, the first the
+//! lowest. Parse, check and expand are one step each, small enough to sit together.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, Ident};
+
+use crate::errors::Errors;
+
+const MAX_LEVELS: usize = 1 << 16;
+
+pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenStream> {
+    let data = match &input.data {
+        Data::Enum(data) => data,
+        Data::Struct(data) => {
+            errors.at(
+                data.struct_token.span,
+                "`Priority` is derived on a fieldless enum whose variants are the levels, \
+                 lowest first, e.g. `enum QoS { AtMostOnce, AtLeastOnce, ExactlyOnce }`; for an \
+                 integer priority mark the message's field `#[elastic_queue(priority(levels = N))]`",
+            );
+            return None;
+        }
+        Data::Union(data) => {
+            errors.at(
+                data.union_token.span,
+                "`Priority` is derived on a fieldless enum, e.g. `enum QoS { AtMostOnce, \
+                 AtLeastOnce, ExactlyOnce }`",
+            );
+            return None;
+        }
+    };
+    if data.variants.is_empty() {
+        errors.at(
+            input.ident.span(),
+            "a priority enum needs at least one variant: each variant is a level, lowest first",
+        );
+    }
+    if data.variants.len() > MAX_LEVELS {
+        errors.at(
+            input.ident.span(),
+            format!("a priority enum may have at most {MAX_LEVELS} variants"),
+        );
+    }
+    for variant in &data.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            errors.spanned(
+                &variant.fields,
+                format!(
+                    "a priority level carries no data: make `{}` a unit variant",
+                    variant.ident
+                ),
+            );
+        }
+    }
+    if !data
+        .variants
+        .iter()
+        .all(|v| matches!(v.fields, Fields::Unit))
+    {
+        return None;
+    }
+
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let private = quote!(::elasticq::__private);
+    let variants: Vec<&Ident> = data.variants.iter().map(|v| &v.ident).collect();
+    let count = variants.len();
+    let levels = 0..count;
+    let levels_back = 0..count;
+    let level = Ident::new("__level", Span::mixed_site());
+    let usize = quote!(::core::primitive::usize);
+    Some(quote! {
+        impl #impl_generics #private::Priority for #ident #ty_generics #where_clause {
+            const LEVELS: #usize = #count;
+
+            #[inline]
+            fn level(&self) -> #usize {
+                match self {
+                    #(Self::#variants => #levels,)*
+                }
+            }
+
+            fn from_level(#level: #usize) -> #private::Option<Self> {
+                match #level {
+                    #(#levels_back => #private::Some(Self::#variants),)*
+                    _ => #private::None,
+                }
+            }
+        }
+    })
+}

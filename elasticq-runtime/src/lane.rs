@@ -1,0 +1,58 @@
+//! `Lane`: an engine seen by the layers above it, level by level.
+
+use crate::{Config, Engine, LockFreeQueue, LockedQueue};
+
+/// A queue the partition layer can hold one of per partition: an [`Engine`] that may have
+/// priority levels. A plain engine is a lane of one level, which is what the provided methods
+/// describe; [`PriorityLevels`](crate::PriorityLevels) overrides them.
+///
+/// ```
+/// use elasticq_runtime::{Config, Engine, Lane, LockedQueue};
+///
+/// let lane = LockedQueue::with_config(Config::new())?;
+/// lane.push(5u32).unwrap();
+/// assert_eq!(lane.levels(), 1);
+/// assert_eq!(lane.len_level(0), 1);
+/// assert_eq!(lane.pop_level(1), None); // no such level
+/// assert_eq!(lane.pop_level(0), Some(5));
+/// # Ok::<(), elasticq_runtime::Error>(())
+/// ```
+pub trait Lane<T>: Engine<T> {
+    /// The settings the lane was built with.
+    fn config(&self) -> &Config;
+
+    /// How many priority levels the lane has.
+    fn levels(&self) -> usize {
+        1
+    }
+
+    /// Pops the oldest message of `level`; `None` if it is empty or there is no such level.
+    fn pop_level(&self, level: usize) -> Option<T> {
+        if level == 0 {
+            self.pop()
+        } else {
+            None
+        }
+    }
+
+    /// How many messages `level` holds (0 for a level that does not exist).
+    fn len_level(&self, level: usize) -> usize {
+        if level == 0 {
+            self.len()
+        } else {
+            0
+        }
+    }
+}
+
+impl<T> Lane<T> for LockedQueue<T> {
+    fn config(&self) -> &Config {
+        LockedQueue::config(self)
+    }
+}
+
+impl<T> Lane<T> for LockFreeQueue<T> {
+    fn config(&self) -> &Config {
+        LockFreeQueue::config(self)
+    }
+}
