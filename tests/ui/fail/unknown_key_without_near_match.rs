@@ -1,7 +1,7 @@
 use elasticq::ElasticQueue;
 
 #[derive(ElasticQueue)]
-#[elastic_queue(partitions = 4)]
+#[elastic_queue(compression = 4)]
 struct Sample {
     value: u32,
 }
