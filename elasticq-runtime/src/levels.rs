@@ -11,11 +11,14 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{AtomicU64, Ordering};
-use crate::wait::{pop_waiting, WaitQueue};
+use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
 use crate::{Config, Engine, Error, Fairness, Lane, PopError, Prioritized, PushError, Stats};
 
 /// The most priority levels a queue may have.
 pub(crate) const MAX_LEVELS: usize = 1 << 16;
+
+/// The longest run `Fairness::Fair` may allow (its counters are 16 bits wide).
+pub(crate) const MAX_CONSECUTIVE: usize = u16::MAX as usize - 1;
 
 /// A lane with one engine `E` per priority level of message `M`.
 ///
@@ -62,34 +65,55 @@ pub struct PriorityLevels<M, E> {
     fairness: Fairness,
     /// Fair mode's memory of the last pops, packed by [`Turn`].
     turn: CachePadded<AtomicU64>,
-    invalid: AtomicU64,
+    /// Refusals this layer counts itself: out-of-range priorities, and the messages a
+    /// refused batch hands back after the one the engine refused.
+    rejected: AtomicU64,
     waiters: WaitQueue,
     config: Config,
     _messages: PhantomData<fn(M) -> M>,
 }
 
-/// Fair mode's state: the level of the last pop, how many pops in a row came from it, and
-/// the level a forced turn last went to (where the next forced turn continues below).
+/// Fair mode's state, packed in one word: the level of the last pop and how many pops in a
+/// row came from it, how many pops were made since the last forced turn, and the level that
+/// turn served (where the next one continues below). Counts saturate at `u16::MAX`, which
+/// is why `max_consecutive` is capped there.
 #[derive(Clone, Copy)]
 struct Turn {
     last: usize,
     run: usize,
+    since: usize,
     floor: usize,
 }
 
+const FIELD: u64 = 0xffff;
+
 impl Turn {
     fn unpack(word: u64) -> Self {
+        let field = |shift: u32| ((word >> shift) & FIELD) as usize;
         Self {
-            last: (word >> 48) as usize,
-            floor: ((word >> 32) & 0xffff) as usize,
-            run: (word & 0xffff_ffff) as usize,
+            last: field(48),
+            run: field(32),
+            since: field(16),
+            floor: field(0),
         }
     }
 
     fn pack(self) -> u64 {
-        ((self.last as u64) << 48)
-            | ((self.floor as u64) << 32)
-            | (self.run.min(u32::MAX as usize) as u64)
+        let field = |value: usize| (value as u64).min(FIELD);
+        (field(self.last) << 48)
+            | (field(self.run) << 32)
+            | (field(self.since) << 16)
+            | field(self.floor)
+    }
+
+    /// The state after a pop from `level`; `forced` when it was a forced turn.
+    fn after(self, level: usize, forced: bool) -> Self {
+        Self {
+            last: level,
+            run: if level == self.last { self.run + 1 } else { 1 },
+            since: if forced { 0 } else { self.since + 1 },
+            floor: if forced { level } else { self.floor },
+        }
     }
 }
 
@@ -101,7 +125,7 @@ impl<M: Prioritized, E: Engine<M>> PriorityLevels<M, E> {
     }
 
     fn reject_invalid<T>(&self, value: T) -> PushError<T> {
-        self.invalid.fetch_add(1, Ordering::Relaxed);
+        self.rejected.fetch_add(1, Ordering::Relaxed);
         PushError::InvalidPriority(value)
     }
 
@@ -113,37 +137,40 @@ impl<M: Prioritized, E: Engine<M>> PriorityLevels<M, E> {
             .find_map(|(level, engine)| engine.pop().map(|value| (level, value)))
     }
 
+    /// Fair mode. A pop is a forced turn, serving a lower level that has messages, when the
+    /// last `max_consecutive` pops all came from one level (it then serves a level below that
+    /// one), or when `max_consecutive` pops have been made since the last forced turn (it then
+    /// serves a level below the highest non-empty one, so that levels alternating above a
+    /// waiting one cannot starve it). Forced turns walk down the lower levels from below the
+    /// one the previous turn served, wrapping round, so they take the waiting levels in turn.
     fn pop_fair(&self, max_consecutive: usize) -> Option<M> {
-        let turn = Turn::unpack(self.turn.load(Ordering::Relaxed));
-        if turn.run >= max_consecutive && turn.last > 0 {
-            // The run is used up: serve a waiting lower level, continuing below the level
-            // the previous forced turn went to, then wrapping round to just below `last`.
-            let start = if turn.floor > 0 && turn.floor < turn.last {
+        let mut turn = Turn::unpack(self.turn.load(Ordering::Relaxed));
+        let limit = if turn.run >= max_consecutive {
+            Some(turn.last)
+        } else if turn.since >= max_consecutive {
+            self.levels.iter().rposition(|engine| !engine.is_empty())
+        } else {
+            None
+        };
+        if let Some(limit) = limit {
+            let start = if turn.floor > 0 && turn.floor < limit {
                 turn.floor
             } else {
-                turn.last
+                limit
             };
-            let below = (0..start).rev().chain((start..turn.last).rev());
-            for level in below {
+            for level in (0..start).rev().chain((start..limit).rev()) {
                 if let Some(value) = self.levels[level].pop() {
-                    let next = Turn {
-                        last: level,
-                        run: 1,
-                        floor: level,
-                    };
-                    self.turn.store(next.pack(), Ordering::Relaxed);
+                    self.turn
+                        .store(turn.after(level, true).pack(), Ordering::Relaxed);
                     return Some(value);
                 }
             }
+            // No lower level waits: count the next turn from here.
+            turn.since = 0;
         }
         let (level, value) = self.pop_strict()?;
-        let run = if level == turn.last { turn.run + 1 } else { 1 };
-        let next = Turn {
-            last: level,
-            run,
-            floor: turn.floor,
-        };
-        self.turn.store(next.pack(), Ordering::Relaxed);
+        self.turn
+            .store(turn.after(level, false).pack(), Ordering::Relaxed);
         Some(value)
     }
 }
@@ -158,6 +185,15 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
                 requirement: format!("must be from 1 to {MAX_LEVELS}"),
             });
         }
+        if let Fairness::Fair { max_consecutive } = config.get_fairness() {
+            if max_consecutive > MAX_CONSECUTIVE {
+                return Err(Error::InvalidConfig {
+                    field: "max_consecutive",
+                    value: max_consecutive.to_string(),
+                    requirement: format!("must not exceed {MAX_CONSECUTIVE}"),
+                });
+            }
+        }
         let levels = (0..M::LEVELS)
             .map(|_| E::with_config(config).map(CachePadded::new))
             .collect::<Result<Box<[_]>, _>>()?;
@@ -165,7 +201,7 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
             levels,
             fairness: config.get_fairness(),
             turn: CachePadded::new(AtomicU64::new(0)),
-            invalid: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
             waiters: WaitQueue::new(),
             config,
             _messages: PhantomData,
@@ -193,11 +229,15 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
         let mut items = items.into_iter();
         if self.is_closed() {
-            return Err(PushError::Closed(items.collect()));
+            let all: Vec<M> = items.collect();
+            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
+            return Err(PushError::Closed(all));
         }
         while let Some(value) = items.next() {
             if let Err(error) = self.push(value) {
-                return Err(error.map(|value| std::iter::once(value).chain(items).collect()));
+                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
+                count_handed_back(&self.rejected, &rest);
+                return Err(rest);
             }
         }
         Ok(())
@@ -282,7 +322,7 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
             total.absorb(&level);
             total.levels.push(level);
         }
-        total.rejected += self.invalid.load(Ordering::Relaxed);
+        total.rejected += self.rejected.load(Ordering::Relaxed);
         total
     }
 }

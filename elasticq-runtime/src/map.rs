@@ -16,8 +16,8 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::partition::partition_index;
-use crate::sync::{AtomicBool, AtomicUsize, Ordering};
-use crate::wait::{pop_waiting, WaitQueue};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
 use crate::{stable_hash, Config, Engine, Error, Lane, Message, PopError, PushError, Stats};
 
 /// A message kept by key in map mode: `#[elastic_queue(mode = map)]` with a
@@ -282,6 +282,8 @@ pub struct MapQueue<M: MapMessage> {
     shards: Box<[CachePadded<Mutex<Shard<M>>>]>,
     pop_turn: CachePadded<AtomicUsize>,
     closed: AtomicBool,
+    /// Messages a refused batch hands back after the one a partition refused.
+    rejected: AtomicU64,
     pop_waiters: WaitQueue,
     push_waiters: WaitQueue,
     config: Config,
@@ -540,6 +542,7 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
             shards,
             pop_turn: CachePadded::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
+            rejected: AtomicU64::new(0),
             pop_waiters: WaitQueue::new(),
             push_waiters: WaitQueue::new(),
             config,
@@ -558,11 +561,15 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
         let mut items = items.into_iter();
         if self.is_closed() {
-            return Err(PushError::Closed(items.collect()));
+            let all: Vec<M> = items.collect();
+            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
+            return Err(PushError::Closed(all));
         }
         while let Some(value) = items.next() {
             if let Err(error) = self.put(value) {
-                return Err(error.map(|value| std::iter::once(value).chain(items).collect()));
+                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
+                count_handed_back(&self.rejected, &rest);
+                return Err(rest);
             }
         }
         Ok(())
@@ -672,6 +679,7 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
             total.absorb(&partition);
             total.partitions.push(partition);
         }
+        total.rejected += self.rejected.load(Ordering::Relaxed);
         total
     }
 }

@@ -13,8 +13,8 @@ use crossbeam_utils::CachePadded;
 
 pub(crate) use self::hash::partition_index;
 pub use self::hash::{stable_hash, StableHasher};
-use crate::sync::{AtomicUsize, Ordering};
-use crate::wait::{pop_waiting, WaitQueue};
+use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
 use crate::{Config, Engine, Error, Lane, Message, PopError, PushError, Stats};
 
 /// A queue of `partitions` lanes `L` (engines, or [`PriorityLevels`](crate::PriorityLevels)
@@ -57,6 +57,9 @@ pub struct Partitioned<M, L> {
     /// The partition the next `pop` looks at first.
     pop_turn: CachePadded<AtomicUsize>,
     waiters: WaitQueue,
+    /// Messages a refused batch hands back after the one a lane refused (lanes count that
+    /// one).
+    rejected: AtomicU64,
     config: Config,
     /// Lanes with several levels under strict priority: pops look across partitions.
     strict_levels: bool,
@@ -200,6 +203,7 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
             push_turn: CachePadded::new(AtomicUsize::new(0)),
             pop_turn: CachePadded::new(AtomicUsize::new(0)),
             waiters: WaitQueue::new(),
+            rejected: AtomicU64::new(0),
             config,
             strict_levels,
             _messages: PhantomData,
@@ -227,12 +231,16 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
         let mut items = items.into_iter();
         if self.is_closed() {
-            return Err(PushError::Closed(items.collect()));
+            let all: Vec<M> = items.collect();
+            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
+            return Err(PushError::Closed(all));
         }
         while let Some(value) = items.next() {
             if let Err(error) = self.lane_for(&value).push(value) {
                 self.waiters.notify_all();
-                return Err(error.map(|value| std::iter::once(value).chain(items).collect()));
+                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
+                count_handed_back(&self.rejected, &rest);
+                return Err(rest);
             }
         }
         self.waiters.notify_all();
@@ -320,6 +328,7 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
             total.absorb(&partition);
             total.partitions.push(partition);
         }
+        total.rejected += self.rejected.load(Ordering::Relaxed);
         total
     }
 }
