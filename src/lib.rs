@@ -58,10 +58,18 @@ pub mod __private {
     };
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type
-    /// parameter `Q` so that a message that is not `Clone` makes the generated `get`
-    /// uncallable instead of making its definition fail to compile.
-    pub trait CloneFor<Q: ?Sized>: Clone {}
-    impl<M: Clone, Q: ?Sized> CloneFor<Q> for M {}
+    /// parameter `Q`, and has no supertrait, so that a message that is not `Clone` makes the
+    /// generated `get` uncallable instead of making its definition fail to compile.
+    pub trait CloneFor<Q: ?Sized> {
+        /// A clone of `self`.
+        fn cloned(&self) -> Self;
+    }
+    impl<M: Clone, Q: ?Sized> CloneFor<Q> for M {
+        #[inline]
+        fn cloned(&self) -> Self {
+            self.clone()
+        }
+    }
 
     /// `M: LevelOf<L>` holds when `M` has priority levels named by `L`. Queues declared with
     /// `#[elasticq::queue]` bound `pop_priority` by it: a bound naming the method's own type

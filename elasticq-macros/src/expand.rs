@@ -690,7 +690,7 @@ fn map_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
             #message: #private::CloneFor<#borrowed>,
             #key_ty: #private::Borrow<#borrowed>,
         {
-            self.inner.get(#key)
+            self.inner.get_with(#key, <#message as #private::CloneFor<#borrowed>>::cloned)
         }
 
         /// Removes and returns the message queued under `key` (counted as dequeued).

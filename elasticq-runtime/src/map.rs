@@ -348,8 +348,31 @@ impl<M: MapMessage> MapQueue<M> {
         M::Key: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.get_with(key, M::clone)
+    }
+
+    /// Applies `read` to the message queued under `key`, without taking it out or cloning
+    /// it; `None` if the key has no entry. `read` runs under the partition's lock: keep it
+    /// short.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Engine, Lane, MapMessage, MapQueue, Message};
+    /// # struct Gauge { name: String, value: f64 }
+    /// # impl Message for Gauge { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Gauge"; }
+    /// # impl MapMessage for Gauge { type Key = String; type Version = ();
+    /// #   fn key(&self) -> &String { &self.name } fn version(&self) -> Option<&()> { None } }
+    /// let gauges = MapQueue::<Gauge>::with_config(Config::new())?;
+    /// gauges.put(Gauge { name: "cpu".into(), value: 0.5 })?;
+    /// assert_eq!(gauges.get_with("cpu", |gauge| gauge.value), Some(0.5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_with<Q, R>(&self, key: &Q, read: impl FnOnce(&M) -> R) -> Option<R>
+    where
+        M::Key: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let shard = self.shard_of(key).lock();
-        shard.entries.get(key).map(|slot| slot.message.clone())
+        shard.entries.get(key).map(|slot| read(&slot.message))
     }
 
     /// Removes and returns the message queued under `key` (counted as dequeued).
