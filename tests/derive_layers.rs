@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use elasticq::{ElasticQueue, Error, PopError, Priority, PushError, Put};
 
+// MQTT's own names for the levels.
+#[allow(clippy::enum_variant_names)]
 #[derive(Priority, Clone, Copy, Debug, PartialEq, Eq)]
 enum QoS {
     AtMostOnce,

@@ -131,7 +131,7 @@ fn check_strict_levels<E: Lane<Job> + Exactness>(ops: &[LevelOp], max: usize) ->
             id: next_id,
         }
     };
-    let mut push_model = |model: &mut Vec<VecDeque<Job>>, job: Job| -> Result<(), PushError<Job>> {
+    let push_model = |model: &mut Vec<VecDeque<Job>>, job: Job| -> Result<(), PushError<Job>> {
         let level = usize::from(job.level);
         if level >= LEVELS {
             return Err(PushError::InvalidPriority(job));
