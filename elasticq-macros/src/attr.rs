@@ -628,7 +628,10 @@ fn parse_name(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Op
     }
 }
 
-fn parse_crate_path(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Path>> {
+pub(crate) fn parse_crate_path(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Path>> {
     let Some(input) = value_of(meta, "crate", "crate = ::elasticq", errors)? else {
         return Ok(None);
     };

@@ -38,8 +38,9 @@ pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
 }
 
 /// Implements `elasticq::Priority` for a fieldless enum: each variant is a priority level,
-/// the first the lowest and a later one higher.
-#[proc_macro_derive(Priority)]
+/// the first the lowest and a later one higher. `#[elastic_queue(crate = path)]` names a
+/// renamed elasticq dependency.
+#[proc_macro_derive(Priority, attributes(elastic_queue))]
 pub fn derive_priority(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
     let mut errors = Errors::default();

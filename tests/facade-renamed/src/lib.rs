@@ -12,6 +12,28 @@ pub struct Reading {
     pub sensor: u32,
 }
 
+/// Priority levels through the renamed dependency.
+#[derive(queues::Priority, Clone, Copy, Debug, PartialEq, Eq)]
+#[elastic_queue(crate = ::queues)]
+pub enum Urgency {
+    /// The lower level.
+    Routine,
+    /// The higher level.
+    Urgent,
+}
+
+/// A prioritised, partitioned message through the renamed dependency.
+#[derive(ElasticQueue, Debug, PartialEq)]
+#[elastic_queue(crate = ::queues, partitions = 2)]
+pub struct Alert {
+    /// Its level.
+    #[elastic_queue(priority)]
+    pub urgency: Urgency,
+    /// Its route.
+    #[elastic_queue(partition_key)]
+    pub source: u32,
+}
+
 /// A second queue for the same message, through the attribute macro.
 #[queues::queue(message = Reading, crate = queues, engine = locked)]
 pub struct ReadingLog;
@@ -19,6 +41,24 @@ pub struct ReadingLog;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_work_through_a_renamed_dependency() {
+        let alerts = AlertQueue::new().expect("valid declaration");
+        let routine = Alert {
+            urgency: Urgency::Routine,
+            source: 1,
+        };
+        let urgent = Alert {
+            urgency: Urgency::Urgent,
+            source: 2,
+        };
+        alerts.push(routine).expect("room");
+        alerts.push(urgent).expect("room");
+        assert_eq!(alerts.len_priority(Urgency::Urgent), 1);
+        assert_eq!(alerts.pop().map(|a| a.urgency), Some(Urgency::Urgent));
+        assert_eq!(alerts.len_partition(alerts.partition_of(&1u32)), 1);
+    }
 
     #[test]
     fn generated_queues_work_through_a_renamed_dependency() {
