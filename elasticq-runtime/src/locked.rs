@@ -6,8 +6,11 @@
 //! counts kept under the lock let the fast path skip the notify when nobody waits.
 
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::engine::{deadline_after, engine_by_inherent_methods};
@@ -41,9 +44,40 @@ use crate::{Config, Error, PopError, PushError, Stats};
 /// ```
 pub struct LockedQueue<T> {
     state: Mutex<State<T>>,
+    /// The number of messages when the lock was last released, so that `pop` on an empty
+    /// queue returns without taking the lock: a layer over several engines (priority
+    /// levels, partitions) looks at many empty ones per pop.
+    len_hint: CachePadded<AtomicUsize>,
     not_empty: Condvar,
     not_full: Condvar,
     config: Config,
+}
+
+/// The lock held on a queue's state; releasing it publishes the length to `len_hint`, so
+/// every change made under the lock is reflected there by the time the lock is free.
+struct Locked<'a, T> {
+    guard: MutexGuard<'a, State<T>>,
+    len_hint: &'a AtomicUsize,
+}
+
+impl<T> Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        self.len_hint
+            .store(self.guard.items.len(), Ordering::Release);
+    }
 }
 
 struct State<T> {
@@ -133,10 +167,18 @@ impl<T> LockedQueue<T> {
                 pop_waiters: 0,
                 push_waiters: 0,
             }),
+            len_hint: CachePadded::new(AtomicUsize::new(0)),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             config,
         })
+    }
+
+    fn lock(&self) -> Locked<'_, T> {
+        Locked {
+            guard: self.state.lock(),
+            len_hint: &self.len_hint,
+        }
     }
 
     /// Appends `value`, growing the queue if it is full; never blocks on a full queue.
@@ -151,7 +193,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         match state.make_room(&self.config) {
             Room::Available => {}
             Room::Full => {
@@ -185,7 +227,12 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn pop(&self) -> Option<T> {
-        let mut state = self.state.lock();
+        // Seen empty when the lock was last released: nothing to take now. A push in flight
+        // has not completed, so the pop is ordered before it.
+        if self.len_hint.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut state = self.lock();
         let value = state.items.pop_front()?;
         state.dequeued += 1;
         state.shrink_if_sparse(&self.config);
@@ -210,7 +257,7 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) -> Result<(), PushError<Vec<T>>> {
         let mut items = items.into_iter();
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         if state.closed {
             // Even an empty batch reports the close, as `LockFreeQueue` does.
             let rest: Vec<T> = items.collect();
@@ -257,7 +304,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn pop_batch(&self, max: usize) -> Vec<T> {
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         let taken = state.take_front(max, &self.config);
         let wake = !taken.is_empty() && state.push_waiters > 0;
         drop(state);
@@ -281,7 +328,7 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         let deadline = deadline_after(timeout);
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         loop {
             match state.make_room(&self.config) {
                 Room::Available => break,
@@ -332,7 +379,7 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
         let deadline = deadline_after(timeout);
-        let mut state = self.state.lock();
+        let mut state = self.lock();
         loop {
             if let Some(value) = state.items.pop_front() {
                 state.dequeued += 1;
@@ -362,7 +409,7 @@ impl<T> LockedQueue<T> {
     /// Sleeps on `condvar` until notified or `deadline`; false when the deadline passed.
     fn sleep(
         &self,
-        state: &mut MutexGuard<'_, State<T>>,
+        state: &mut Locked<'_, T>,
         condvar: &Condvar,
         deadline: Option<std::time::Instant>,
         side: Side,
@@ -372,9 +419,9 @@ impl<T> LockedQueue<T> {
             Side::Push => state.push_waiters += 1,
         }
         let timed_out = match deadline {
-            Some(deadline) => condvar.wait_until(state, deadline).timed_out(),
+            Some(deadline) => condvar.wait_until(&mut state.guard, deadline).timed_out(),
             None => {
-                condvar.wait(state);
+                condvar.wait(&mut state.guard);
                 false
             }
         };
@@ -395,7 +442,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.state.lock().items.len()
+        self.lock().items.len()
     }
 
     /// Whether the queue holds no message.
@@ -406,7 +453,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.state.lock().items.is_empty()
+        self.lock().items.is_empty()
     }
 
     /// The current logical capacity: how many messages fit before the next growth.
@@ -419,7 +466,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.state.lock().capacity
+        self.lock().capacity
     }
 
     /// Drops every queued message (counted as dequeued).
@@ -462,7 +509,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn close(&self) {
-        self.state.lock().closed = true;
+        self.lock().closed = true;
         self.not_empty.notify_all();
         self.not_full.notify_all();
     }
@@ -475,7 +522,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.state.lock().closed
+        self.lock().closed
     }
 
     /// A consistent snapshot of the counters.
@@ -488,7 +535,7 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        let state = self.state.lock();
+        let state = self.lock();
         Stats {
             enqueued: state.enqueued,
             dequeued: state.dequeued,
