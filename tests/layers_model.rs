@@ -236,9 +236,11 @@ fn fair_ops() -> impl Strategy<Value = Vec<FairOp>> {
 /// - it takes the oldest message of its level (FIFO per level);
 /// - when the previous `k` pops all came from level `L` and a lower level had messages, it
 ///   does not come from `L` (the bound `fair(max_consecutive = k)` promises);
-/// - it comes from the highest non-empty level, unless it is a forced turn to a lower level,
-///   and forced turns are at least `k` pops apart;
-/// - no level with messages waits more than `(LEVELS - 1) * (k + 1)` pops (no starvation).
+/// - it comes from the highest non-empty level, unless it is a forced turn to a lower level:
+///   after `k` pops in a row from one level above it, or `k x LEVELS` pops after the last
+///   forced turn;
+/// - no level with messages waits more than `(LEVELS - 1) * (k * LEVELS + 1)` pops (no
+///   starvation, also when two higher levels alternate above it).
 fn check_fair_levels<E: Lane<Job>>(ops: &[FairOp], k: usize) -> Checked {
     let config = Config::new().fairness(Fairness::Fair { max_consecutive: k });
     let queue = PriorityLevels::<Job, E>::with_config(config)
@@ -247,7 +249,7 @@ fn check_fair_levels<E: Lane<Job>>(ops: &[FairOp], k: usize) -> Checked {
     let mut history: Vec<usize> = Vec::new();
     // Pops since each level last was served while it had messages.
     let mut waited = [0usize; LEVELS];
-    let starvation_bound = (LEVELS - 1) * (k + 1);
+    let starvation_bound = (LEVELS - 1) * (k * LEVELS + 1);
     // Pops since the last one that skipped a higher non-empty level.
     let mut since_turn = usize::MAX;
     for (id, op) in (0u32..).zip(ops) {
@@ -290,7 +292,7 @@ fn check_fair_levels<E: Lane<Job>>(ops: &[FairOp], k: usize) -> Checked {
                     let previous_run = previous
                         .map_or(0, |p| history.iter().rev().take_while(|&&l| l == p).count());
                     prop_assert!(
-                        since_turn >= k || (previous_run >= k && previous > Some(level)),
+                        since_turn >= k * LEVELS || (previous_run >= k && previous > Some(level)),
                         "pop from level {} skipped level {} without a forced turn due",
                         level,
                         top

@@ -35,6 +35,24 @@ pub trait Lane<T>: Engine<T> {
         }
     }
 
+    /// Runs `f`, inside which the calling thread makes several calls on this lane or lanes
+    /// of its kind, with their per-call set-up done once: for
+    /// [`LockFreeQueue`](crate::LockFreeQueue), one epoch pin covers every call inside (a
+    /// nested pin costs no fence). The layers run a pop that looks at several lanes this way.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Lane, LockFreeQueue};
+    /// let lanes = [LockFreeQueue::with_config(Config::new())?, LockFreeQueue::with_config(Config::new())?];
+    /// lanes[1].push(7u8).unwrap();
+    /// let found = lanes[0].pinned(|| lanes.iter().find_map(|lane| lane.pop()));
+    /// assert_eq!(found, Some(7));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// How many messages `level` holds (0 for a level that does not exist).
     fn len_level(&self, level: usize) -> usize {
         if level == 0 {
@@ -54,5 +72,10 @@ impl<T> Lane<T> for LockedQueue<T> {
 impl<T> Lane<T> for LockFreeQueue<T> {
     fn config(&self) -> &Config {
         LockFreeQueue::config(self)
+    }
+
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        LockFreeQueue::pinned(self, f)
     }
 }

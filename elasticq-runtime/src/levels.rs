@@ -117,7 +117,7 @@ impl Turn {
     }
 }
 
-impl<M: Prioritized, E: Engine<M>> PriorityLevels<M, E> {
+impl<M: Prioritized, E: Lane<M>> PriorityLevels<M, E> {
     fn level_for(&self, message: &M) -> Option<usize> {
         message
             .priority()
@@ -137,21 +137,23 @@ impl<M: Prioritized, E: Engine<M>> PriorityLevels<M, E> {
             .find_map(|(level, engine)| engine.pop().map(|value| (level, value)))
     }
 
-    /// Fair mode. A pop is a forced turn, serving a lower level that has messages, when the
-    /// last `max_consecutive` pops all came from one level (it then serves a level below that
-    /// one), or when `max_consecutive` pops have been made since the last forced turn (it then
-    /// serves a level below the highest non-empty one, so that levels alternating above a
-    /// waiting one cannot starve it). Forced turns walk down the lower levels from below the
-    /// one the previous turn served, wrapping round, so they take the waiting levels in turn.
+    /// Fair mode. A pop is a forced turn, serving a level below the one last popped that has
+    /// messages, when the last `max_consecutive` pops all came from one level, or when
+    /// `max_consecutive x levels` pops have been made since the last forced turn (so that
+    /// levels alternating above a waiting one cannot starve it). Forced turns walk down the
+    /// lower levels from below the one the previous turn served, wrapping round, so they take
+    /// the waiting levels in turn: a waiting level is served within
+    /// `(levels - 1) x (max_consecutive x levels + 1)` pops. No level is looked at twice and
+    /// no length is read, so a fair pop costs a strict one plus the failed pops of a forced
+    /// turn that finds the lower levels empty.
     fn pop_fair(&self, max_consecutive: usize) -> Option<M> {
         let mut turn = Turn::unpack(self.turn.load(Ordering::Relaxed));
-        let limit = if turn.run >= max_consecutive {
-            Some(turn.last)
-        } else if turn.since >= max_consecutive {
-            self.levels.iter().rposition(|engine| !engine.is_empty())
-        } else {
-            None
-        };
+        // Both triggers serve a level below the last one popped: a waiting level is below
+        // every level a strict pop takes while it waits, so it is below `last` unless it was
+        // the one just served.
+        let limit = (turn.run >= max_consecutive
+            || turn.since >= max_consecutive.saturating_mul(self.levels.len()))
+        .then_some(turn.last);
         if let Some(limit) = limit {
             let start = if turn.floor > 0 && turn.floor < limit {
                 turn.floor
@@ -175,7 +177,7 @@ impl<M: Prioritized, E: Engine<M>> PriorityLevels<M, E> {
     }
 }
 
-impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
+impl<M: Prioritized, E: Lane<M>> Engine<M> for PriorityLevels<M, E> {
     fn with_config(config: Config) -> Result<Self, Error> {
         config.validate()?;
         if M::LEVELS == 0 || M::LEVELS > MAX_LEVELS {
@@ -220,10 +222,10 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
 
     #[inline]
     fn pop(&self) -> Option<M> {
-        match self.fairness {
+        self.levels[0].pinned(|| match self.fairness {
             Fairness::Strict => self.pop_strict().map(|(_, value)| value),
             Fairness::Fair { max_consecutive } => self.pop_fair(max_consecutive),
-        }
+        })
     }
 
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
@@ -327,9 +329,14 @@ impl<M: Prioritized, E: Engine<M>> Engine<M> for PriorityLevels<M, E> {
     }
 }
 
-impl<M: Prioritized, E: Engine<M>> Lane<M> for PriorityLevels<M, E> {
+impl<M: Prioritized, E: Lane<M>> Lane<M> for PriorityLevels<M, E> {
     fn config(&self) -> &Config {
         &self.config
+    }
+
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.levels[0].pinned(f)
     }
 
     fn levels(&self) -> usize {

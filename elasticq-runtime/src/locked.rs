@@ -453,7 +453,9 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.lock().items.is_empty()
+        // The length as of the last release of the lock: exact whenever no call is in
+        // flight, and without taking the lock, which the fair priority layer relies on.
+        self.len_hint.load(Ordering::Acquire) == 0
     }
 
     /// The current logical capacity: how many messages fit before the next growth.

@@ -292,6 +292,13 @@ impl<T> LockFreeQueue<T> {
         value
     }
 
+    /// Runs `f` under one epoch pin, so that the pushes and pops it makes (on this queue or
+    /// any other) pin again without a fence.
+    pub(crate) fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = reclaim::pin();
+        f()
+    }
+
     fn pop_pinned(&self, guard: &Guard) -> Option<T> {
         let mut current = self.head.load(Ordering::Acquire);
         loop {

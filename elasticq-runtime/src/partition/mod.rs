@@ -219,13 +219,15 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
 
     #[inline]
     fn pop(&self) -> Option<M> {
-        if self.strict_levels {
-            let levels = self.lanes[0].levels();
-            return (0..levels)
-                .rev()
-                .find_map(|level| self.take_in_turn(|lane| lane.pop_level(level)));
-        }
-        self.take_in_turn(|lane| lane.pop())
+        self.lanes[0].pinned(|| {
+            if self.strict_levels {
+                let levels = self.lanes[0].levels();
+                return (0..levels)
+                    .rev()
+                    .find_map(|level| self.take_in_turn(|lane| lane.pop_level(level)));
+            }
+            self.take_in_turn(|lane| lane.pop())
+        })
     }
 
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
@@ -336,6 +338,11 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
 impl<M: Message, L: Lane<M>> Lane<M> for Partitioned<M, L> {
     fn config(&self) -> &Config {
         &self.config
+    }
+
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.lanes[0].pinned(f)
     }
 
     fn levels(&self) -> usize {
