@@ -75,6 +75,11 @@ pub mod __private {
     /// `#[elasticq::queue]` bound `pop_priority` by it: a bound naming the method's own type
     /// parameter is checked where the method is called, so a message without priorities
     /// leaves the method uncallable rather than the declaration uncompilable.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no priority levels",
+        label = "`pop_priority` and `len_priority` need a message with a priority",
+        note = "mark a field of `{Self}` with `#[elastic_queue(priority)]` (a `Priority` type) or `#[elastic_queue(priority(levels = N))]` (an integer), and pass a value of that field's type"
+    )]
     pub trait LevelOf<L> {
         /// The index of `level`, as `Prioritized::level_index`.
         fn index_of(level: &L) -> Option<usize>;
@@ -89,6 +94,11 @@ pub mod __private {
     /// `M: KeyOf<K>` holds when `M` is routed by a key of type `K`; `partition_of` of a queue
     /// declared with `#[elasticq::queue]` is bounded by it, for the reason given on
     /// [`LevelOf`].
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no partition key to look up",
+        label = "`partition_of` needs a message routed by a key",
+        note = "mark a field of `{Self}` with `#[elastic_queue(partition_key)]`, or write `partition_key = self` on it"
+    )]
     pub trait KeyOf<K: ?Sized> {}
     impl<M: PartitionKey> KeyOf<M::Key> for M {}
 }

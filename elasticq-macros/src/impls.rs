@@ -86,11 +86,15 @@ fn priority_impl(
             let member = &field.field.member;
             let ty = &field.field.ty;
             match &field.kind {
+                // Spanned on the field's type: a type that is not a `Priority` is reported
+                // there, and only there.
                 PriorityKind::Typed => (
                     quote!(#ty),
                     quote_spanned!(ty.span()=> <#ty as #private::Priority>::LEVELS),
-                    quote!(#private::Some(#private::Priority::level(&self.#member))),
-                    quote!(#private::Some(#private::Priority::level(#level))),
+                    quote_spanned!(ty.span()=>
+                        #private::Some(<#ty as #private::Priority>::level(&self.#member))),
+                    quote_spanned!(ty.span()=>
+                        #private::Some(<#ty as #private::Priority>::level(#level))),
                 ),
                 PriorityKind::Integer { levels } => {
                     let n = levels.value;
@@ -99,7 +103,8 @@ fn priority_impl(
                         quote!(#n),
                         quote_spanned!(ty.span()=>
                             <#ty as #private::IntegerPriority>::to_level(self.#member, #n)),
-                        quote!(#private::IntegerPriority::to_level(*#level, #n)),
+                        quote_spanned!(ty.span()=>
+                            <#ty as #private::IntegerPriority>::to_level(*#level, #n)),
                     )
                 }
             }

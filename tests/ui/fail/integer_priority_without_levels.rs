@@ -1,0 +1,10 @@
+// An integer priority needs its number of levels.
+use elasticq::ElasticQueue;
+
+#[derive(ElasticQueue)]
+struct Job {
+    #[elastic_queue(priority)]
+    urgency: u8,
+}
+
+fn main() {}
