@@ -1,6 +1,7 @@
 //! `Lane`: an engine seen by the layers above it, level by level.
 
-use crate::{Config, Engine, LockFreeQueue, LockedQueue};
+use crate::sync::{AtomicU64, Ordering};
+use crate::{Config, Engine, LockFreeQueue, LockedQueue, PushError};
 
 /// A queue the partition layer can hold one of per partition: an [`Engine`] that may have
 /// priority levels. A plain engine is a lane of one level, which is what the provided methods
@@ -78,4 +79,36 @@ impl<T> Lane<T> for LockFreeQueue<T> {
     fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
         LockFreeQueue::pinned(self, f)
     }
+}
+
+/// `push_batch` for a layer: pushes each item with `push`, in order; on the first refusal,
+/// hands back that item and every one after it. A closed layer refuses the whole batch, even
+/// an empty one, as the engines do. `rejected` is the layer's own refusal counter: the lane
+/// that refused the first item has counted it, the layer counts the rest.
+pub(crate) fn push_each<T>(
+    items: impl IntoIterator<Item = T>,
+    closed: bool,
+    rejected: &AtomicU64,
+    mut push: impl FnMut(T) -> Result<(), PushError<T>>,
+) -> Result<(), PushError<Vec<T>>> {
+    let mut items = items.into_iter();
+    if closed {
+        let all: Vec<T> = items.collect();
+        rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
+        return Err(PushError::Closed(all));
+    }
+    while let Some(value) = items.next() {
+        if let Err(error) = push(value) {
+            let rest: PushError<Vec<T>> =
+                error.map(|value| std::iter::once(value).chain(items).collect());
+            let handed_back = match &rest {
+                PushError::Full(rest)
+                | PushError::Closed(rest)
+                | PushError::InvalidPriority(rest) => rest.len(),
+            };
+            rejected.fetch_add(handed_back.saturating_sub(1) as u64, Ordering::Relaxed);
+            return Err(rest);
+        }
+    }
+    Ok(())
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
+use crate::lane::push_each;
 use crate::sync::{AtomicU64, Ordering};
-use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
+use crate::wait::{pop_waiting, WaitQueue};
 use crate::{Config, Engine, Error, Fairness, Lane, PopError, Prioritized, PushError, Stats};
 
 /// The most priority levels a queue may have.
@@ -229,20 +230,9 @@ impl<M: Prioritized, E: Lane<M>> Engine<M> for PriorityLevels<M, E> {
     }
 
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
-        let mut items = items.into_iter();
-        if self.is_closed() {
-            let all: Vec<M> = items.collect();
-            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
-            return Err(PushError::Closed(all));
-        }
-        while let Some(value) = items.next() {
-            if let Err(error) = self.push(value) {
-                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
-                count_handed_back(&self.rejected, &rest);
-                return Err(rest);
-            }
-        }
-        Ok(())
+        push_each(items, self.is_closed(), &self.rejected, |value| {
+            self.push(value)
+        })
     }
 
     fn pop_batch(&self, max: usize) -> Vec<M> {

@@ -15,9 +15,10 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
+use crate::lane::push_each;
 use crate::partition::partition_index;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
+use crate::wait::{pop_waiting, WaitQueue};
 use crate::{stable_hash, Config, Engine, Error, Lane, Message, PopError, PushError, Stats};
 
 /// A message kept by key in map mode: `#[elastic_queue(mode = map)]` with a
@@ -582,20 +583,9 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
     }
 
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
-        let mut items = items.into_iter();
-        if self.is_closed() {
-            let all: Vec<M> = items.collect();
-            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
-            return Err(PushError::Closed(all));
-        }
-        while let Some(value) = items.next() {
-            if let Err(error) = self.put(value) {
-                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
-                count_handed_back(&self.rejected, &rest);
-                return Err(rest);
-            }
-        }
-        Ok(())
+        push_each(items, self.is_closed(), &self.rejected, |value| {
+            self.put(value).map(drop)
+        })
     }
 
     fn pop_batch(&self, max: usize) -> Vec<M> {

@@ -138,17 +138,3 @@ pub(crate) fn pop_waiting<T>(
         None => Err(crate::PopError::Timeout),
     }
 }
-
-/// Counts, in a layer's own refusal counter, the messages a refused batch hands back beyond
-/// the first: the lane that refused the first one has counted it.
-pub(crate) fn count_handed_back<T>(
-    counter: &crate::sync::AtomicU64,
-    refused: &crate::PushError<Vec<T>>,
-) {
-    let rest = match refused {
-        crate::PushError::Full(rest)
-        | crate::PushError::Closed(rest)
-        | crate::PushError::InvalidPriority(rest) => rest.len(),
-    };
-    counter.fetch_add(rest.saturating_sub(1) as u64, Ordering::Relaxed);
-}

@@ -13,8 +13,9 @@ use crossbeam_utils::CachePadded;
 
 pub(crate) use self::hash::partition_index;
 pub use self::hash::{stable_hash, StableHasher};
+use crate::lane::push_each;
 use crate::sync::{AtomicU64, AtomicUsize, Ordering};
-use crate::wait::{count_handed_back, pop_waiting, WaitQueue};
+use crate::wait::{pop_waiting, WaitQueue};
 use crate::{Config, Engine, Error, Lane, Message, PopError, PushError, Stats};
 
 /// A queue of `partitions` lanes `L` (engines, or [`PriorityLevels`](crate::PriorityLevels)
@@ -231,22 +232,11 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
     }
 
     fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
-        let mut items = items.into_iter();
-        if self.is_closed() {
-            let all: Vec<M> = items.collect();
-            self.rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
-            return Err(PushError::Closed(all));
-        }
-        while let Some(value) = items.next() {
-            if let Err(error) = self.lane_for(&value).push(value) {
-                self.waiters.notify_all();
-                let rest = error.map(|value| std::iter::once(value).chain(items).collect());
-                count_handed_back(&self.rejected, &rest);
-                return Err(rest);
-            }
-        }
+        let pushed = push_each(items, self.is_closed(), &self.rejected, |value| {
+            self.lane_for(&value).push(value)
+        });
         self.waiters.notify_all();
-        Ok(())
+        pushed
     }
 
     fn pop_batch(&self, max: usize) -> Vec<M> {
