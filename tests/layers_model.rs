@@ -670,3 +670,35 @@ fn routing_is_pinned() {
 }
 
 const PINNED_ROUTES: [usize; 8] = [0, 4, 4, 3, 5, 4, 0, 4];
+
+/// With the longest run fair mode allows, the periodic forced turn still comes: a level
+/// waiting below two alternating ones is served (its period is capped where the turn
+/// counter saturates).
+#[test]
+fn fair_mode_with_the_longest_run_still_serves_a_waiting_level() {
+    let config = Config::new().fairness(Fairness::Fair {
+        max_consecutive: 65_534,
+    });
+    let queue = PriorityLevels::<Job, LockedQueue<Job>>::with_config(config).expect("valid");
+    let job = |level: u8, id: u32| Job {
+        level,
+        client: 0,
+        id,
+    };
+    queue.push(job(0, 0)).expect("room");
+    let mut served_after = None;
+    for id in 1..200_000u32 {
+        // Levels 2 and 1 alternate, one message at a time: no run ever reaches the bound.
+        queue.push(job(2 - (id % 2) as u8, id)).expect("room");
+        let popped = queue.pop().expect("a message");
+        if popped.level == 0 {
+            served_after = Some(id);
+            break;
+        }
+    }
+    let served_after = served_after.expect("level 0 starved");
+    assert!(
+        (65_000..=65_536).contains(&served_after),
+        "served after {served_after} pops"
+    );
+}

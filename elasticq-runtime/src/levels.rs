@@ -125,6 +125,14 @@ impl<M: Prioritized, E: Lane<M>> PriorityLevels<M, E> {
             .filter(|level| *level < self.levels.len())
     }
 
+    /// Pops between two periodic forced turns: `max_consecutive x levels`, within what the
+    /// 16-bit `since` counter can reach.
+    fn period(&self, max_consecutive: usize) -> usize {
+        max_consecutive
+            .saturating_mul(self.levels.len())
+            .min(FIELD as usize)
+    }
+
     fn reject_invalid<T>(&self, value: T) -> PushError<T> {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         PushError::InvalidPriority(value)
@@ -152,9 +160,8 @@ impl<M: Prioritized, E: Lane<M>> PriorityLevels<M, E> {
         // Both triggers serve a level below the last one popped: a waiting level is below
         // every level a strict pop takes while it waits, so it is below `last` unless it was
         // the one just served.
-        let limit = (turn.run >= max_consecutive
-            || turn.since >= max_consecutive.saturating_mul(self.levels.len()))
-        .then_some(turn.last);
+        let limit = (turn.run >= max_consecutive || turn.since >= self.period(max_consecutive))
+            .then_some(turn.last);
         if let Some(limit) = limit {
             let start = if turn.floor > 0 && turn.floor < limit {
                 turn.floor
