@@ -31,9 +31,10 @@
 
 pub use elasticq_macros::{queue, ElasticQueue, Priority};
 pub use elasticq_runtime::{
-    stable_hash, Config, Engine, Entry, Error, Fairness, IntegerPriority, Lane, LockFreeQueue,
-    LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned, PopError, Prioritized,
-    Priority, PriorityLevels, PushError, Put, StableHasher, Stats, MAX_CAPACITY, MAX_PARTITIONS,
+    from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
+    IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey,
+    Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put, StableHasher,
+    Stats, MAX_CAPACITY, MAX_PARTITIONS,
 };
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given

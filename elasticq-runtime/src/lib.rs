@@ -23,6 +23,7 @@
 //! # Ok::<(), elasticq_runtime::Error>(())
 //! ```
 
+mod codec;
 mod config;
 mod engine;
 mod error;
@@ -38,6 +39,7 @@ mod stats;
 mod sync;
 mod wait;
 
+pub use codec::{decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError};
 pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::Engine;
 pub use error::{Error, PopError, PushError};
