@@ -98,7 +98,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` has no partition key to look up",
         label = "`partition_of` needs a message routed by a key",
-        note = "mark a field of `{Self}` with `#[elastic_queue(partition_key)]`, or write `partition_key = self` on it"
+        note = "mark a field of `{Self}` with `#[elastic_queue(partition_key)]`, or write `partition_key = self` on it; a message routed by `partition_key = Self::method` has no key type a queue declared elsewhere can name: ask the queue its derive generates"
     )]
     pub trait KeyOf<K: ?Sized> {}
     impl<M: PartitionKey> KeyOf<M::Key> for M {}

@@ -19,6 +19,8 @@ pub(crate) struct Message<'a> {
     pub(crate) attrs: QueueAttrs,
     /// The marks on its fields and variants.
     pub(crate) roles: Roles<'a>,
+    /// Whether the message is an enum.
+    pub(crate) is_enum: bool,
 }
 
 impl<'a> Message<'a> {
@@ -50,6 +52,7 @@ impl<'a> Message<'a> {
             generics: &input.generics,
             attrs,
             roles: Roles::of(&input.data, errors),
+            is_enum: matches!(input.data, Data::Enum(_)),
         })
     }
 }

@@ -100,8 +100,10 @@ pub(crate) struct QueueAttrs {
     pub(crate) growth_factor: Option<Spanned<f64>>,
     pub(crate) shrink_threshold: Option<Spanned<f64>>,
     pub(crate) partitions: Option<Spanned<PartitionCount>>,
-    /// `fair(max_consecutive = k)`: `k`.
+    /// `fair(max_consecutive = k)`: `k`, spanned on the number.
     pub(crate) fair: Option<Spanned<usize>>,
+    /// Where the `fair` key itself is written, for errors about the key rather than its value.
+    pub(crate) fair_key: Option<Span>,
     pub(crate) partition_key: Option<Spanned<ContainerKey>>,
     pub(crate) mode: Option<Spanned<Mode>>,
     pub(crate) name: Option<Ident>,
@@ -151,6 +153,7 @@ pub(crate) fn parse_key(
         }
         "fair" => {
             let value = parse_fair(meta, errors)?;
+            attrs.fair_key.get_or_insert(span);
             set(&mut attrs.fair, value, &key, span, errors);
         }
         "partition_key" => {
@@ -318,14 +321,9 @@ fn parse_capacity(
         );
         return skip_value(meta);
     }
-    let fork = meta.input.fork();
-    let content;
-    syn::parenthesized!(content in fork);
-    if content.is_empty() {
-        let _empty;
-        let paren = syn::parenthesized!(_empty in meta.input);
+    if let Some(parens) = empty_parens(meta)? {
         errors.at(
-            paren.span.join(),
+            parens,
             "`capacity()` is empty: write the sizes to set, e.g. \
              `capacity(initial = 1024, max = 65_536)`, or leave `capacity` out for the defaults",
         );
@@ -408,10 +406,15 @@ fn parse_fair(
         );
         return skip_value(meta).map(|()| None);
     }
+    if let Some(parens) = empty_parens(meta)? {
+        errors.at(
+            parens,
+            format!("`fair()` is empty: write {EXAMPLE}, or leave `fair` out for strict priority"),
+        );
+        return Ok(None);
+    }
     let mut found = None;
-    let mut any = false;
     meta.parse_nested_meta(|inner| {
-        any = true;
         if !inner.path.is_ident("max_consecutive") {
             errors.at(
                 inner.path.span(),
@@ -435,13 +438,21 @@ fn parse_fair(
         );
         Ok(())
     })?;
-    if !any {
-        errors.at(
-            meta.path.span(),
-            format!("`fair()` is empty: write {EXAMPLE}, or leave `fair` out for strict priority"),
-        );
-    }
     Ok(found)
+}
+
+/// Consumes `()` after a key and returns its span, when the parentheses are empty: syn's
+/// nested-meta parser would only say "unexpected end of input" there.
+pub(crate) fn empty_parens(meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Span>> {
+    let fork = meta.input.fork();
+    let content;
+    syn::parenthesized!(content in fork);
+    if !content.is_empty() {
+        return Ok(None);
+    }
+    let _empty;
+    let parens = syn::parenthesized!(_empty in meta.input);
+    Ok(Some(parens.span.join()))
 }
 
 fn parse_container_key(

@@ -111,10 +111,17 @@ fn roles(message: &Message<'_>, errors: &mut Errors) {
             }
         }
     }
+    let map = matches!(
+        attrs.mode,
+        Some(Spanned {
+            value: Mode::Map,
+            ..
+        })
+    );
     let has_priority = roles.priority.is_some() || !roles.variant_levels.is_empty();
-    if let (Some(fair), false) = (&attrs.fair, has_priority) {
+    if let (Some(fair), false, false) = (attrs.fair_key, has_priority, map) {
         errors.at(
-            fair.span,
+            fair,
             "`fair` shares pops between priority levels, and this message has none: mark its \
              priority field with `#[elastic_queue(priority)]`, or remove `fair`",
         );
@@ -126,15 +133,14 @@ fn roles(message: &Message<'_>, errors: &mut Errors) {
              type says `partition_key = ...`; keep one of them",
         );
     }
-    let map = matches!(
-        attrs.mode,
-        Some(Spanned {
-            value: Mode::Map,
-            ..
-        })
-    );
     if let (true, Some(mode)) = (map, &attrs.mode) {
-        if roles.key.is_none() {
+        if message.is_enum {
+            errors.at(
+                mode.span,
+                "map mode keeps one entry per key field, and an enum has no field to mark: \
+                 declare the message as a struct with a `#[elastic_queue(key)]` field",
+            );
+        } else if roles.key.is_none() {
             errors.at(
                 mode.span,
                 "map mode keeps one entry per key, and no field is the key: mark it with \
@@ -171,17 +177,21 @@ fn roles(message: &Message<'_>, errors: &mut Errors) {
                  does not apply: remove it",
             );
         }
-        if let Some(fair) = &attrs.fair {
-            errors.at(fair.span, map_rule("`fair`"));
+        if let Some(fair) = attrs.fair_key {
+            errors.at(fair, map_rule("`fair`"));
         }
     } else {
         for (field, key) in [(&roles.key, "key"), (&roles.version, "version")] {
             if let Some(field) = field {
+                let fix = if attrs.mode.is_some() {
+                    "change `mode = queue` to `mode = map`"
+                } else {
+                    "add `#[elastic_queue(mode = map)]` to the type"
+                };
                 errors.at(
                     field.span,
                     format!(
-                        "`{key}` marks a field of a map-mode message: add \
-                         `#[elastic_queue(mode = map)]` to the type, or remove the mark"
+                        "`{key}` marks a field of a map-mode message: {fix}, or remove the mark"
                     ),
                 );
             }

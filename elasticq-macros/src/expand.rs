@@ -160,6 +160,25 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
             declared_message_must_derive_elastic_queue::<#message>();
         };
     };
+    let not_map_mode = {
+        let text = format!(
+            "`{message_name}` is a map-mode message (`mode = map`): `#[elasticq::queue]` \
+             declares FIFO queues and cannot keep its entries by key; use the \
+             `{message_name}Queue` its derive generates"
+        );
+        quote::quote_spanned! {syn::spanned::Spanned::span(message)=>
+            const _: () = ::core::assert!(!<#message as #private::Message>::MAP_MODE, #text);
+        }
+    };
+    // `fair` shares pops between the message's priority levels: it must have some.
+    let fair_needs_levels = decl.attrs.fair_key.map(|span| {
+        quote::quote_spanned! {span=>
+            const _: fn() = || {
+                fn fair_needs_a_message_with_priority_levels<M: #private::Prioritized>() {}
+                fair_needs_a_message_with_priority_levels::<#message>();
+            };
+        }
+    });
     let items = queue_items(&QueueSpec {
         attrs: &decl.attrs,
         outer: &decl.item.attrs,
@@ -173,6 +192,8 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
     });
     quote! {
         #assertion
+        #not_map_mode
+        #fair_needs_levels
         #items
     }
 }

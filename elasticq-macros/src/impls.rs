@@ -28,6 +28,18 @@ pub(crate) fn message_impls(
         quote!(#lanes_param)
     };
     let route = route(message, private);
+    let map_mode = matches!(
+        message.attrs.mode,
+        Some(Spanned {
+            value: Mode::Map,
+            ..
+        })
+    )
+    .then(|| {
+        quote!(
+            const MAP_MODE: ::core::primitive::bool = true;
+        )
+    });
     let head = quote!(impl #impl_generics);
     let this = quote!(#ident #ty_generics #where_clause);
 
@@ -40,6 +52,7 @@ pub(crate) fn message_impls(
             type Queue = #queue #ty_generics;
             type Lanes<#lanes_param: #private::Lane<Self>> = #lanes;
             const NAME: &'static ::core::primitive::str = #name;
+            #map_mode
             #route
         }
         #priority

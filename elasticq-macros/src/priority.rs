@@ -45,6 +45,16 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
         );
     }
     for variant in &data.variants {
+        if let Some((_, discriminant)) = &variant.discriminant {
+            errors.spanned(
+                discriminant,
+                format!(
+                    "a priority level's rank is its position, not a discriminant: remove \
+                     `= {}` and list the variants lowest first",
+                    quote::ToTokens::to_token_stream(discriminant)
+                ),
+            );
+        }
         if !matches!(variant.fields, Fields::Unit) {
             errors.spanned(
                 &variant.fields,

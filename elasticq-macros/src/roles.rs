@@ -6,7 +6,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Data, Fields, Ident, Member, Token, Type, Variant};
 
-use crate::attr::{parse_usize, set, skip_value, Spanned};
+use crate::attr::{empty_parens, parse_usize, set, skip_value, Spanned};
 use crate::errors::Errors;
 use crate::suggest::{nearest, one_of};
 
@@ -228,10 +228,16 @@ fn parse_priority_kind(
         }
         return Ok(Some(PriorityKind::Typed));
     }
+    if let Some(parens) = empty_parens(meta)? {
+        errors.at(
+            parens,
+            "`priority()` is empty: write `priority(levels = 3)` for an integer field, or \
+             `priority` for a `Priority` type",
+        );
+        return Ok(None);
+    }
     let mut levels = None;
-    let mut any = false;
     meta.parse_nested_meta(|inner| {
-        any = true;
         if !inner.path.is_ident("levels") {
             errors.at(
                 inner.path.span(),
@@ -249,13 +255,6 @@ fn parse_priority_kind(
         set(&mut levels, value, "levels", inner.path.span(), errors);
         Ok(())
     })?;
-    if !any {
-        errors.at(
-            span,
-            "`priority()` is empty: write `priority(levels = 3)` for an integer field, or \
-             `priority` for a `Priority` type",
-        );
-    }
     Ok(levels.map(|levels| PriorityKind::Integer { levels }))
 }
 
@@ -324,6 +323,16 @@ pub(crate) fn integer_name(ty: &Type) -> Option<&'static str> {
     let Type::Path(path) = ty else {
         return None;
     };
-    let ident = path.path.get_ident()?.to_string();
-    INTEGERS.iter().copied().find(|int| *int == ident)
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    let name = match segments.as_slice() {
+        [name] => name,
+        [root, module, name] if (root == "core" || root == "std") && module == "primitive" => name,
+        _ => return None,
+    };
+    INTEGERS.iter().copied().find(|int| int == name)
 }

@@ -39,6 +39,9 @@ pub trait Message: Sized {
     type Lanes<E: Lane<Self>>: Lane<Self>;
     /// The message type's name as written in its definition.
     const NAME: &'static str;
+    /// Whether the message is declared `mode = map`, so that its queues keep entries by key.
+    /// `#[elasticq::queue]` refuses such a message: the queues it declares are FIFO.
+    const MAP_MODE: bool = false;
 
     /// The stable hash of this message's partition key ([`stable_hash`](crate::stable_hash)),
     /// or `None` without a key, when partitions are filled round robin.
