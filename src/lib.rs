@@ -29,7 +29,7 @@
 //! [`LockFreeQueue`] (lock-free rings, the fastest with few threads) share the [`Engine`]
 //! trait.
 
-pub use elasticq_macros::{queue, ElasticQueue, Priority};
+pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
     IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey,
@@ -50,12 +50,14 @@ pub mod __private {
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Err, Ok};
     pub use core::time::Duration;
+    pub use std::format;
     pub use std::vec::Vec;
 
     pub use elasticq_runtime::{
-        stable_hash, Config, Engine, Entry, Error, Fairness, IntegerPriority, Lane, LockFreeQueue,
-        LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned, PopError,
-        Prioritized, Priority, PriorityLevels, PushError, Put, Stats,
+        decode_varint, encode_varint, stable_hash, Codec, Config, DecodeError, Engine, Entry,
+        Error, Fairness, IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue,
+        Message, PartitionKey, Partitioned, PopError, Prioritized, Priority, PriorityLevels,
+        PushError, Put, Stats,
     };
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type

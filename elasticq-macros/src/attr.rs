@@ -690,3 +690,38 @@ fn quoted(input: ParseStream<'_>, key: &str, what: &str, errors: &mut Errors) ->
     );
     Ok(true)
 }
+
+/// `#[elastic_queue(crate = path)]` on an item whose derive takes no other key (`Priority`,
+/// `Codec`): where elasticq is when the dependency is renamed. Other keys are reported with
+/// `other_keys`, or skipped when it is `None` (for a derive that shares the item with
+/// `ElasticQueue`, which checks them).
+pub(crate) fn crate_path(
+    input: &syn::DeriveInput,
+    other_keys: impl Into<Option<&'static str>>,
+    errors: &mut Errors,
+) -> Option<Path> {
+    let other_keys = other_keys.into();
+    let mut krate = None;
+    for attribute in input
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("elastic_queue"))
+    {
+        let parsed = attribute.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                krate = parse_crate_path(&meta, errors)?;
+                return Ok(());
+            }
+            if let Some(message) = other_keys {
+                errors.at(meta.path.span(), message);
+            }
+            skip_value(&meta)
+        });
+        if let Err(error) = parsed {
+            if other_keys.is_some() {
+                errors.push(error);
+            }
+        }
+    }
+    krate
+}

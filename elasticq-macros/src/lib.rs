@@ -7,6 +7,7 @@
 mod ast;
 mod attr;
 mod check;
+mod codec;
 mod errors;
 mod expand;
 mod impls;
@@ -45,6 +46,21 @@ pub fn derive_priority(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
     let mut errors = Errors::default();
     let expanded = priority::derive(&input, &mut errors);
+    match (errors.finish(), expanded) {
+        (Ok(()), Some(expanded)) => expanded.into(),
+        (Err(error), _) => error.into_compile_error().into(),
+        (Ok(()), None) => unreachable!("a rejected input always reports an error"),
+    }
+}
+
+/// Implements `elasticq::Codec` for a struct or enum whose fields all implement it: fields
+/// are encoded in declaration order, an enum's variant as its position before its fields.
+/// `#[elastic_queue(crate = path)]` names a renamed elasticq dependency.
+#[proc_macro_derive(Codec, attributes(elastic_queue))]
+pub fn derive_codec(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as syn::DeriveInput);
+    let mut errors = Errors::default();
+    let expanded = codec::derive(&input, &mut errors);
     match (errors.finish(), expanded) {
         (Ok(()), Some(expanded)) => expanded.into(),
         (Err(error), _) => error.into_compile_error().into(),

@@ -5,13 +5,18 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident};
 
-use crate::attr::parse_crate_path;
+use crate::attr::crate_path;
 use crate::errors::Errors;
 
 const MAX_LEVELS: usize = 1 << 16;
 
 pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenStream> {
-    let krate = crate_path(input, errors);
+    let krate = crate_path(
+        input,
+        "a `Priority` enum takes one key, `crate = path`; the queue's keys go on the message \
+         deriving ElasticQueue",
+        errors,
+    );
     let data = match &input.data {
         Data::Enum(data) => data,
         Data::Struct(data) => {
@@ -104,32 +109,4 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
             }
         }
     })
-}
-
-/// `#[elastic_queue(crate = path)]`, the one key a priority enum takes: where elasticq is when
-/// the dependency is renamed.
-fn crate_path(input: &DeriveInput, errors: &mut Errors) -> Option<syn::Path> {
-    let mut krate = None;
-    for attribute in input
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("elastic_queue"))
-    {
-        let parsed = attribute.parse_nested_meta(|meta| {
-            if meta.path.is_ident("crate") {
-                krate = parse_crate_path(&meta, errors)?;
-                return Ok(());
-            }
-            errors.at(
-                syn::spanned::Spanned::span(&meta.path),
-                "a `Priority` enum takes one key, `crate = path`; the queue's keys go on the \
-                 message deriving ElasticQueue",
-            );
-            crate::attr::skip_value(&meta)
-        });
-        if let Err(error) = parsed {
-            errors.push(error);
-        }
-    }
-    krate
 }
