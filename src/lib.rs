@@ -36,6 +36,12 @@ pub use elasticq_runtime::{
     Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put, StableHasher,
     Stats, MAX_CAPACITY, MAX_PARTITIONS,
 };
+#[cfg(feature = "persist")]
+pub use elasticq_runtime::{
+    AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
+    MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
+};
+pub use elasticq_runtime::{Durable, PersistError, Recorded};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
 /// with `crate = ...`), so that the user's own items named `Result`, `Vec` or `Option` cannot
@@ -59,6 +65,25 @@ pub mod __private {
         Message, PartitionKey, Partitioned, PopError, Prioritized, Priority, PriorityLevels,
         PushError, Put, Stats,
     };
+    #[cfg(feature = "serde")]
+    pub use elasticq_runtime::{serde_decode, serde_encode};
+    #[cfg(feature = "persist")]
+    pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};
+    pub use elasticq_runtime::{Durable, PersistError, Recorded};
+    pub use std::convert::AsRef;
+    pub use std::path::Path;
+
+    #[cfg(not(feature = "persist"))]
+    pub use crate::__elasticq_persist_disabled as persist_enabled;
+    /// Expands to nothing when elasticq has its `persist` feature, and to a compile error
+    /// on the `persist` key otherwise: a persisted queue needs the log.
+    #[cfg(feature = "persist")]
+    pub use crate::__elasticq_persist_enabled as persist_enabled;
+    #[cfg(not(feature = "serde"))]
+    pub use crate::__elasticq_serde_disabled as serde_enabled;
+    /// The same for `codec = serde` and the `serde` feature.
+    #[cfg(feature = "serde")]
+    pub use crate::__elasticq_serde_enabled as serde_enabled;
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type
     /// parameter `Q`, and has no supertrait, so that a message that is not `Clone` makes the
@@ -104,6 +129,38 @@ pub mod __private {
     )]
     pub trait KeyOf<K: ?Sized> {}
     impl<M: PartitionKey> KeyOf<M::Key> for M {}
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_persist_enabled {
+    () => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_persist_disabled {
+    () => {
+        ::core::compile_error!(
+            "`persist` needs elasticq's `persist` feature, which is off: enable it in Cargo.toml (`elasticq = { version = \"...\", features = [\"persist\"] }`)"
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_serde_enabled {
+    () => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_serde_disabled {
+    () => {
+        ::core::compile_error!(
+            "`codec = serde` needs elasticq's `serde` feature, which is off: enable it in Cargo.toml (`elasticq = { version = \"...\", features = [\"serde\"] }`)"
+        );
+    };
 }
 
 /// The README's Rust examples, compiled and run as doctests so they cannot go stale.

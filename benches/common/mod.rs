@@ -59,7 +59,7 @@ fn consume(mut pop: impl FnMut() -> Option<u64>, shared: Option<&AtomicU64>) -> 
             None => {
                 // Reading the clock only every 1024 empty polls keeps the watchdog cheap.
                 idle_spins = idle_spins.wrapping_add(1);
-                if idle_spins % 1024 == 0 {
+                if idle_spins.is_multiple_of(1024) {
                     let since = *idle_since.get_or_insert_with(Instant::now);
                     assert!(
                         since.elapsed() < STALL_LIMIT,

@@ -11,6 +11,7 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, ExprLit, ExprPath, ExprUnary, Ident, Lit, LitStr, Path, Token, Type, UnOp};
 
 use crate::errors::Errors;
+use crate::persist_keys::{parse_codec, parse_persist, CodecKind, SyncKind};
 use crate::suggest::{nearest, one_of};
 
 /// Where the keys are written.
@@ -34,6 +35,8 @@ impl Site {
                 "fair",
                 "partition_key",
                 "mode",
+                "persist",
+                "codec",
                 "name",
                 "crate",
             ],
@@ -45,6 +48,7 @@ impl Site {
                 "shrink_threshold",
                 "partitions",
                 "fair",
+                "persist",
                 "crate",
             ],
         }
@@ -106,6 +110,11 @@ pub(crate) struct QueueAttrs {
     pub(crate) fair_key: Option<Span>,
     pub(crate) partition_key: Option<Spanned<ContainerKey>>,
     pub(crate) mode: Option<Spanned<Mode>>,
+    /// `persist(sync = ...)`: the policy, spanned on it (or on `persist` when bare).
+    pub(crate) persist: Option<Spanned<SyncKind>>,
+    /// Where the `persist` key itself is written.
+    pub(crate) persist_key: Option<Span>,
+    pub(crate) codec: Option<Spanned<CodecKind>>,
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<Path>,
     pub(crate) message: Option<Type>,
@@ -164,6 +173,15 @@ pub(crate) fn parse_key(
             let value = parse_mode(meta, errors)?;
             set(&mut attrs.mode, value, &key, span, errors);
         }
+        "persist" => {
+            let value = parse_persist(meta, errors)?;
+            attrs.persist_key.get_or_insert(span);
+            set(&mut attrs.persist, value, &key, span, errors);
+        }
+        "codec" => {
+            let value = parse_codec(meta, errors)?;
+            set(&mut attrs.codec, value, &key, span, errors);
+        }
         "name" => {
             let value = parse_name(meta, errors)?;
             set(&mut attrs.name, value, &key, span, errors);
@@ -195,7 +213,7 @@ fn unknown_key(key: &str, site: Site) -> String {
             (Site::QueueAttribute, "name") => {
                 message += "; the queue takes the name of the struct the attribute is on";
             }
-            (Site::QueueAttribute, "partition_key" | "mode") => {
+            (Site::QueueAttribute, "partition_key" | "mode" | "codec") => {
                 message += "; it belongs on the message: `#[elastic_queue(...)]` on the type \
                             deriving ElasticQueue, whose queues all share it";
             }

@@ -31,6 +31,32 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
     sizes(&message.attrs, errors);
     layers(&message.attrs, errors);
     roles(message, errors);
+    persistence(&message.attrs, errors);
+}
+
+/// `codec` only means something for a persisted message, and map mode is not persisted.
+fn persistence(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let (Some(codec), None) = (&attrs.codec, &attrs.persist_key) {
+        errors.at(
+            codec.span,
+            "`codec` says how a persisted message is encoded, and this message is not \
+             persisted: add `persist(sync = every_write)`, or remove `codec`",
+        );
+    }
+    let map = matches!(
+        attrs.mode,
+        Some(Spanned {
+            value: Mode::Map,
+            ..
+        })
+    );
+    if let (true, Some(span)) = (map, attrs.persist_key) {
+        errors.at(
+            span,
+            "a map-mode message cannot be persisted: the log keeps a queue's order, not \
+             entries replaced by key; remove `persist`, or leave out `mode = map`",
+        );
+    }
 }
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {

@@ -17,6 +17,7 @@ use crate::ast::{Message, QueueDecl};
 use crate::attr::{ContainerKey, EngineKind, Mode, PartitionCount, QueueAttrs, Spanned};
 use crate::check;
 use crate::impls::message_impls;
+use crate::persist_keys::SyncKind;
 
 /// Which layers the queue is composed of, and so which calls it offers.
 struct Layers {
@@ -247,7 +248,12 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         .map_or_else(Span::call_site, |token| token.span());
     let lanes =
         quote_spanned!(at=> <#message as #private::Message>::Lanes<#private::#engine<#message>>);
-    let inner = if layers.map {
+    let persist = spec.attrs.persist.as_ref().map(|p| p.value);
+    let inner = if persist.is_some() {
+        let recorded = quote_spanned!(at=> #private::Recorded<#message>);
+        quote_spanned!(at=> #private::Persistent<#message,
+            <#message as #private::Durable>::RecordedLanes<#private::#engine<#recorded>>>)
+    } else if layers.map {
         quote_spanned!(at=> #private::MapQueue<#message>)
     } else if layers.partitioned {
         quote_spanned!(at=> #private::Partitioned<#message, #lanes>)
@@ -365,12 +371,72 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let f64 = quote!(::core::primitive::f64);
     let builder_name = LitStr::new(&builder.to_string(), ident.span());
     let name = LitStr::new(&ident.to_string(), ident.span());
-    let engine_trait = quote!(#private::Engine);
+    // A persisted queue's layer is not an `Engine` (it cannot be built without a
+    // directory); it has inherent methods of the same names.
+    let (engine_trait, lane_trait) = if persist.is_some() {
+        (quote!(#private::Persistent), quote!(#private::Persistent))
+    } else {
+        (quote!(#private::Engine), quote!(#private::Lane))
+    };
+    let persist_items = persist_items(spec, &private, persist);
 
-    let priority_methods = priority_methods(spec, &private);
+    let priority_methods = priority_methods(spec, &private, &lane_trait);
     let partition_methods = partition_methods(spec, &private);
     let map_methods = map_methods(spec, &private);
     let layer_setters = layer_setters(spec, &private);
+
+    let PersistItems {
+        field: persist_field,
+        init: persist_init,
+        setters: persist_setters,
+        methods: persist_methods,
+        enabled: persist_enabled,
+        bound: persist_bound,
+    } = persist_items;
+    let impl_where = match (where_clause, persist_bound) {
+        (_, None) => quote!(#where_clause),
+        (Some(clause), Some(bound)) => {
+            let predicates = clause.predicates.iter();
+            quote!(where #(#predicates,)* #bound)
+        }
+        (None, Some(bound)) => quote!(where #bound),
+    };
+    let (constructor, build, build_doc) = if persist.is_some() {
+        (
+            quote! {
+                /// Opens the queue's log in `dir` (created if needed) with the declared
+                /// settings, and recovers what it holds: every message not acknowledged, in
+                /// order. A second queue on the same directory, in this process or another,
+                /// gets `elasticq::PersistError::Locked`; a damaged or foreign file is an
+                /// error naming it and the offset.
+                #vis fn open(__dir: impl #private::AsRef<#private::Path>) -> #private::Result<Self, #private::Error> {
+                    Self::builder().dir(__dir).build()
+                }
+            },
+            quote!(#private::Persistent::open(self.config, self.persist)),
+            quote! {
+                /// Checks every setting, opens the log and recovers it (see `open`). An
+                /// invalid setting is `Err(elasticq::Error::InvalidConfig)` naming the field;
+                /// a log that cannot be opened is `Err(elasticq::Error::Persist)`.
+            },
+        )
+    } else {
+        (
+            quote! {
+                /// Builds the queue with the declared settings. `Err` only if run-time overrides
+                /// are invalid, which `new` has none of; the declaration was checked when it
+                /// compiled.
+                #vis fn new() -> #private::Result<Self, #private::Error> {
+                    Self::builder().build()
+                }
+            },
+            quote!(<#inner as #engine_trait<#message>>::with_config(self.config)),
+            quote! {
+                /// Checks every setting and builds the queue; an invalid one is
+                /// `Err(elasticq::Error::InvalidConfig)` naming the field, never a panic.
+            },
+        )
+    };
 
     quote! {
         #(#outer)*
@@ -382,22 +448,21 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         #[doc = #builder_doc]
         #vis struct #builder #generics #where_clause {
             config: #private::Config,
+            #persist_field
             queue: #private::PhantomData<#ident #ty_generics>,
         }
 
-        impl #impl_generics #ident #ty_generics #where_clause {
-            /// Builds the queue with the declared settings. `Err` only if run-time overrides
-            /// are invalid, which `new` has none of; the declaration was checked when it
-            /// compiled.
-            #vis fn new() -> #private::Result<Self, #private::Error> {
-                Self::builder().build()
-            }
+        #persist_enabled
+
+        impl #impl_generics #ident #ty_generics #impl_where {
+            #constructor
 
             /// A builder starting from the declared settings, to change any of them at run
             /// time.
             #vis fn builder() -> #builder #ty_generics {
                 #builder {
                     config: #config,
+                    #persist_init
                     queue: #private::PhantomData,
                 }
             }
@@ -488,15 +553,16 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
 
             /// The settings the queue was built with.
             #vis fn config(&self) -> &#private::Config {
-                #private::Lane::config(&self.inner)
+                #lane_trait::config(&self.inner)
             }
 
             #priority_methods
             #partition_methods
             #map_methods
+            #persist_methods
         }
 
-        impl #impl_generics #builder #ty_generics #where_clause {
+        impl #impl_generics #builder #ty_generics #impl_where {
             /// Sets how many messages the queue holds before its first growth.
             #vis fn initial_capacity(mut self, #n: #usize) -> Self {
                 self.config = self.config.initial_capacity(#n);
@@ -529,18 +595,18 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
 
             #layer_setters
+            #persist_setters
 
-            /// Checks every setting and builds the queue; an invalid one is
-            /// `Err(elasticq::Error::InvalidConfig)` naming the field, never a panic.
+            #build_doc
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
-                match <#inner as #engine_trait<#message>>::with_config(self.config) {
+                match #build {
                     #private::Ok(__inner) => #private::Ok(#ident { inner: __inner }),
                     #private::Err(__error) => #private::Err(__error),
                 }
             }
         }
 
-        impl #impl_generics #private::Debug for #ident #ty_generics #where_clause {
+        impl #impl_generics #private::Debug for #ident #ty_generics #impl_where {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
                     .debug_struct(#name)
@@ -549,7 +615,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
         }
 
-        impl #impl_generics #private::Debug for #builder #ty_generics #where_clause {
+        impl #impl_generics #private::Debug for #builder #ty_generics #impl_where {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
                     .debug_struct(#builder_name)
@@ -567,7 +633,11 @@ impl Api {
 }
 
 /// `pop_priority` and `len_priority`.
-fn priority_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+fn priority_methods(
+    spec: &QueueSpec<'_>,
+    private: &TokenStream,
+    lane: &TokenStream,
+) -> TokenStream {
     let (vis, message) = (spec.vis, &spec.message);
     let level = Ident::new("__level", Span::mixed_site());
     let level_param = Ident::new("__L", Span::mixed_site());
@@ -595,7 +665,7 @@ fn priority_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream 
         #guarded_doc
         #vis fn pop_priority #generics (&self, #level: #level_ty) -> #private::Option<#message> #bound {
             match #index {
-                #private::Some(__index) => #private::Lane::pop_level(&self.inner, __index),
+                #private::Some(__index) => #lane::pop_level(&self.inner, __index),
                 #private::None => #private::None,
             }
         }
@@ -604,7 +674,7 @@ fn priority_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream 
         #guarded_doc
         #vis fn len_priority #generics (&self, #level: #level_ty) -> ::core::primitive::usize #bound {
             match #index {
-                #private::Some(__index) => #private::Lane::len_level(&self.inner, __index),
+                #private::Some(__index) => #lane::len_level(&self.inner, __index),
                 #private::None => 0,
             }
         }
@@ -805,4 +875,110 @@ fn declared_config(attrs: &QueueAttrs, private: &TokenStream) -> TokenStream {
         config = quote!(#config.fairness(#private::Fairness::Fair { max_consecutive: #k }));
     }
     config
+}
+
+/// What persistence adds to a queue: the builder's log options and setters, the queue's
+/// `sync`, `compact`, `persist_stats` and deliveries, the check that elasticq was built with
+/// its `persist` feature, and (for a generic message) the bound that it has an encoding.
+#[derive(Default)]
+struct PersistItems {
+    field: TokenStream,
+    init: TokenStream,
+    setters: TokenStream,
+    methods: TokenStream,
+    enabled: TokenStream,
+    bound: Option<TokenStream>,
+}
+
+fn persist_items(
+    spec: &QueueSpec<'_>,
+    private: &TokenStream,
+    persist: Option<SyncKind>,
+) -> PersistItems {
+    let Some(sync) = persist else {
+        return PersistItems::default();
+    };
+    let vis = spec.vis;
+    let message = &spec.message;
+    let policy = match sync {
+        SyncKind::None => quote!(#private::SyncPolicy::None),
+        SyncKind::EveryWrite => quote!(#private::SyncPolicy::EveryWrite),
+        SyncKind::Periodic { ms } => {
+            quote!(#private::SyncPolicy::Periodic(#private::Duration::from_millis(#ms)))
+        }
+    };
+    let usize = quote!(::core::primitive::usize);
+    let partition = Ident::new("__partition", Span::mixed_site());
+    let max = Ident::new("__max", Span::mixed_site());
+    let dir = Ident::new("__dir", Span::mixed_site());
+    let n = Ident::new("__n", Span::mixed_site());
+    let key_span = spec.attrs.persist_key.unwrap_or_else(Span::call_site);
+    let partitioned = spec.layers.partitioned.then(|| {
+        quote! {
+            /// Like `pop_delivery`, from partition `partition` only.
+            #vis fn pop_delivery_from(&self, #partition: #usize) -> #private::Option<#private::Delivery<#message>> {
+                #private::Persistent::pop_delivery_from(&self.inner, #partition)
+            }
+
+            /// Up to `max` deliveries from partition `partition`, oldest first; acknowledge
+            /// them together with `elasticq::Delivery::ack_all` once the batch is handled.
+            #vis fn pop_delivery_batch_from(&self, #partition: #usize, #max: #usize) -> #private::Vec<#private::Delivery<#message>> {
+                #private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max)
+            }
+        }
+    });
+    let generic = !spec.generics.params.is_empty();
+    PersistItems {
+        field: quote!(persist: #private::PersistOptions,),
+        init: quote!(persist: #private::PersistOptions::with_sync(#policy),),
+        setters: quote! {
+            /// Sets the directory of the queue's log (required: `build` fails without it).
+            #vis fn dir(mut self, #dir: impl #private::AsRef<#private::Path>) -> Self {
+                self.persist = self.persist.dir(#dir);
+                self
+            }
+
+            /// Sets when the log syncs: `elasticq::SyncPolicy::{None, EveryWrite, Periodic(interval)}`.
+            #vis fn sync(mut self, __policy: #private::SyncPolicy) -> Self {
+                self.persist = self.persist.sync(__policy);
+                self
+            }
+
+            /// Sets the size of the log's segment files (default 16 MiB).
+            #vis fn segment_bytes(mut self, #n: ::core::primitive::u64) -> Self {
+                self.persist = self.persist.segment_bytes(#n);
+                self
+            }
+        },
+        methods: quote! {
+            /// Takes the next message without acknowledging it: `Delivery::ack` does, once it
+            /// is handled. A delivery never acknowledged (dropped, or the process died) is
+            /// delivered again after the queue is next opened.
+            #vis fn pop_delivery(&self) -> #private::Option<#private::Delivery<#message>> {
+                #private::Persistent::pop_delivery(&self.inner)
+            }
+
+            #partitioned
+
+            /// Writes and syncs the log: every push and acknowledgement made before the call
+            /// is on disk when it returns `Ok`, whatever the sync policy.
+            #vis fn sync(&self) -> #private::Result<(), #private::PersistError> {
+                #private::Persistent::sync(&self.inner)
+            }
+
+            /// Deletes the log's segment files whose messages are all acknowledged; returns
+            /// the bytes freed.
+            #vis fn compact(&self) -> #private::Result<::core::primitive::u64, #private::PersistError> {
+                #private::Persistent::compact(&self.inner)
+            }
+
+            /// What the log wrote and synced, what is on disk, and what opening it recovered
+            /// and cut.
+            #vis fn persist_stats(&self) -> #private::PersistStats {
+                #private::Persistent::persist_stats(&self.inner)
+            }
+        },
+        enabled: quote_spanned! {key_span=> #private::persist_enabled!{} },
+        bound: generic.then(|| quote!(#message: #private::Codec)),
+    }
 }

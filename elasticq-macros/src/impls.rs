@@ -28,14 +28,14 @@ pub(crate) fn message_impls(
         quote!(#lanes_param)
     };
     let route = route(message, private);
-    let map_mode = matches!(
+    let is_map = matches!(
         message.attrs.mode,
         Some(Spanned {
             value: Mode::Map,
             ..
         })
-    )
-    .then(|| {
+    );
+    let map_mode = is_map.then(|| {
         quote!(
             const MAP_MODE: ::core::primitive::bool = true;
         )
@@ -44,6 +44,31 @@ pub(crate) fn message_impls(
     let this = quote!(#ident #ty_generics #where_clause);
 
     let priority = prioritized.then(|| priority_impl(message, private, &head, &this));
+    let level = prioritized.then(|| {
+        quote! {
+            #[inline]
+            fn level(&self) -> ::core::primitive::usize {
+                match <Self as #private::Prioritized>::priority(self) {
+                    #private::Some(__level) => __level,
+                    #private::None => 0,
+                }
+            }
+        }
+    });
+    // Every FIFO message can be persisted by a queue that also has its encoding; map mode
+    // keeps entries by key, which the log does not model.
+    let durable = (!is_map).then(|| {
+        let recorded = if prioritized {
+            quote!(#private::PriorityLevels<#private::Recorded<Self>, #lanes_param>)
+        } else {
+            quote!(#lanes_param)
+        };
+        quote! {
+            #head #private::Durable for #this {
+                type RecordedLanes<#lanes_param: #private::Lane<#private::Recorded<Self>>> = #recorded;
+            }
+        }
+    });
     let partition_key = partition_key_impl(message, private, &head, &this);
     let map = map_impl(message, private, &head, &this);
 
@@ -54,7 +79,9 @@ pub(crate) fn message_impls(
             const NAME: &'static ::core::primitive::str = #name;
             #map_mode
             #route
+            #level
         }
+        #durable
         #priority
         #partition_key
         #map

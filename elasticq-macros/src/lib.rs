@@ -11,6 +11,7 @@ mod codec;
 mod errors;
 mod expand;
 mod impls;
+mod persist_keys;
 mod priority;
 mod roles;
 mod suggest;
@@ -32,7 +33,11 @@ pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
         check::message(message, &mut errors);
     }
     match (errors.finish(), message) {
-        (Ok(()), Some(message)) => expand::derive(&message).into(),
+        (Ok(()), Some(message)) => {
+            let mut expanded = expand::derive(&message);
+            expanded.extend(codec::for_persisted(&input, &message));
+            expanded.into()
+        }
         (Err(error), _) => error.into_compile_error().into(),
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }

@@ -90,6 +90,7 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
     let levels_back = 0..count;
     let level = Ident::new("__level", Span::mixed_site());
     let usize = quote!(::core::primitive::usize);
+    let name = syn::LitStr::new(&ident.to_string(), ident.span());
     Some(quote! {
         impl #impl_generics #private::Priority for #ident #ty_generics #where_clause {
             const LEVELS: #usize = #count;
@@ -105,6 +106,24 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
                 match #level {
                     #(#levels_back => #private::Some(Self::#variants),)*
                     _ => #private::None,
+                }
+            }
+        }
+
+        // A priority is persisted as its level, so a persisted message may carry one.
+        impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
+            fn encode(&self, __out: &mut #private::Vec<::core::primitive::u8>) {
+                #private::encode_varint(<Self as #private::Priority>::level(self) as ::core::primitive::u64, __out)
+            }
+
+            fn decode(__input: &mut &[::core::primitive::u8]) -> #private::Result<Self, #private::DecodeError> {
+                let __level = #private::decode_varint(__input)?;
+                match <Self as #private::Priority>::from_level(__level as #usize) {
+                    #private::Some(__value) => #private::Ok(__value),
+                    #private::None => #private::Err(#private::DecodeError::invalid(
+                        #name,
+                        #private::format!("no level {}", __level),
+                    )),
                 }
             }
         }

@@ -30,6 +30,14 @@ pub enum Error {
         /// What the value must satisfy instead.
         requirement: String,
     },
+    /// A persisted queue's log could not be opened or read back.
+    Persist(crate::PersistError),
+}
+
+impl From<crate::PersistError> for Error {
+    fn from(error: crate::PersistError) -> Self {
+        Error::Persist(error)
+    }
 }
 
 impl fmt::Display for Error {
@@ -40,11 +48,19 @@ impl fmt::Display for Error {
                 value,
                 requirement,
             } => write!(f, "invalid {field} = {value}: {requirement}"),
+            Error::Persist(error) => error.fmt(f),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::InvalidConfig { .. } => None,
+            Error::Persist(error) => Some(error),
+        }
+    }
+}
 
 /// A push that did not happen. The message is handed back, never dropped.
 ///
@@ -59,7 +75,7 @@ impl std::error::Error for Error {}
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PushError<T> {
     /// The queue is at its maximum capacity and has no free slot; for the `_timeout` forms,
@@ -70,6 +86,10 @@ pub enum PushError<T> {
     /// The message's priority is outside the queue's levels: an integer priority field at
     /// or above its declared `levels`, or below 0.
     InvalidPriority(T),
+    /// A persisted queue could not write the message's record to its log (or, under
+    /// `EveryWrite`, sync it): the message was not queued. After a failed write or sync the
+    /// log takes no more writes, as what reached the disk is unknown.
+    Persist(T, Box<crate::PersistError>),
 }
 
 impl<T> PushError<T> {
@@ -83,7 +103,8 @@ impl<T> PushError<T> {
         match self {
             PushError::Full(value)
             | PushError::Closed(value)
-            | PushError::InvalidPriority(value) => value,
+            | PushError::InvalidPriority(value)
+            | PushError::Persist(value, _) => value,
         }
     }
 
@@ -118,6 +139,7 @@ impl<T> PushError<T> {
             PushError::Full(value) => PushError::Full(f(value)),
             PushError::Closed(value) => PushError::Closed(f(value)),
             PushError::InvalidPriority(value) => PushError::InvalidPriority(f(value)),
+            PushError::Persist(value, error) => PushError::Persist(f(value), error),
         }
     }
 }
@@ -128,6 +150,7 @@ impl<T> fmt::Debug for PushError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PushError::Full(_) => f.write_str("Full(..)"),
+            PushError::Persist(_, error) => write!(f, "Persist(.., {error:?})"),
             PushError::Closed(_) => f.write_str("Closed(..)"),
             PushError::InvalidPriority(_) => f.write_str("InvalidPriority(..)"),
         }
@@ -142,11 +165,19 @@ impl<T> fmt::Display for PushError<T> {
             PushError::InvalidPriority(_) => {
                 f.write_str("message priority is outside the queue's priority levels")
             }
+            PushError::Persist(_, error) => write!(f, "message not persisted: {error}"),
         }
     }
 }
 
-impl<T> std::error::Error for PushError<T> {}
+impl<T> std::error::Error for PushError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PushError::Persist(_, error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
 
 /// A blocking pop that returned no message.
 ///

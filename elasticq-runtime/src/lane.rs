@@ -104,7 +104,8 @@ pub(crate) fn push_each<T>(
             let handed_back = match &rest {
                 PushError::Full(rest)
                 | PushError::Closed(rest)
-                | PushError::InvalidPriority(rest) => rest.len(),
+                | PushError::InvalidPriority(rest)
+                | PushError::Persist(rest, _) => rest.len(),
             };
             rejected.fetch_add(handed_back.saturating_sub(1) as u64, Ordering::Relaxed);
             return Err(rest);

@@ -34,12 +34,18 @@ mod locked;
 mod map;
 mod message;
 mod partition;
+#[cfg(feature = "persist")]
+mod persist;
+mod persist_error;
 mod priority;
+mod recorded;
 mod stats;
 mod sync;
 mod wait;
 
 pub use codec::{decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError};
+#[cfg(feature = "serde")]
+pub use codec::{serde_decode, serde_encode};
 pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::Engine;
 pub use error::{Error, PopError, PushError};
@@ -50,5 +56,12 @@ pub use locked::LockedQueue;
 pub use map::{Entry, MapMessage, MapQueue, Put};
 pub use message::{Message, PartitionKey};
 pub use partition::{stable_hash, Partitioned, StableHasher};
+#[cfg(feature = "persist")]
+pub use persist::{
+    AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
+    MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
+};
+pub use persist_error::PersistError;
 pub use priority::{IntegerPriority, Prioritized, Priority};
+pub use recorded::{Durable, Recorded};
 pub use stats::Stats;

@@ -49,6 +49,13 @@ pub trait Message: Sized {
     fn route(&self) -> Option<u64> {
         None
     }
+
+    /// The index of this message's priority level (0 without levels), which a persisted
+    /// queue keeps in the message's record.
+    #[inline]
+    fn level(&self) -> usize {
+        0
+    }
 }
 
 /// A message with a partition key of type `Key`: a `#[elastic_queue(partition_key)]` field,

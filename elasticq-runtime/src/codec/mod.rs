@@ -6,6 +6,11 @@
 //! malformed input is a [`DecodeError`] saying what was wrong and where.
 
 mod impls;
+#[cfg(feature = "serde")]
+mod serde;
+
+#[cfg(feature = "serde")]
+pub use self::serde::{serde_decode, serde_encode};
 
 use std::fmt;
 

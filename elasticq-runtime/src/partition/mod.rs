@@ -157,16 +157,77 @@ impl<M: Message, L: Lane<M>> Partitioned<M, L> {
 
     #[inline]
     fn lane_for(&self, message: &M) -> &L {
+        &self.lanes[self.route(message)]
+    }
+
+    /// The partition a message goes to: its key's partition, or the next in turn without a
+    /// key. Each call without a key moves the turn.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Engine, LockedQueue, Partitioned};
+    /// # struct M; impl elasticq_runtime::Message for M { type Queue = (); type Lanes<E: elasticq_runtime::Lane<Self>> = E; const NAME: &'static str = "M"; }
+    /// let queue = Partitioned::<M, LockedQueue<M>>::with_config(Config::new().partitions(2))?;
+    /// assert_eq!((queue.route(&M), queue.route(&M)), (0, 1)); // no key: round robin
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    #[inline]
+    pub fn route(&self, message: &M) -> usize {
         let partitions = self.lanes.len();
-        let index = if partitions == 1 {
-            0
-        } else {
-            match message.route() {
-                Some(hash) => partition_index(hash, partitions),
-                None => self.push_turn.fetch_add(1, Ordering::Relaxed) % partitions,
-            }
+        if partitions == 1 {
+            return 0;
+        }
+        match message.route() {
+            Some(hash) => partition_index(hash, partitions),
+            None => self.push_turn.fetch_add(1, Ordering::Relaxed) % partitions,
+        }
+    }
+
+    /// Pushes into `partition` whatever the message's key, for a layer that routed it already
+    /// (the persistence layer writes the message to that partition's log first). A partition
+    /// that does not exist refuses the message with `Full`.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Engine, LockedQueue, Partitioned};
+    /// # #[derive(Debug, PartialEq)] struct M; impl elasticq_runtime::Message for M { type Queue = (); type Lanes<E: elasticq_runtime::Lane<Self>> = E; const NAME: &'static str = "M"; }
+    /// let queue = Partitioned::<M, LockedQueue<M>>::with_config(Config::new().partitions(2))?;
+    /// queue.push_to(1, M).unwrap();
+    /// assert_eq!(queue.len_partition(1), 1);
+    /// assert!(queue.push_to(2, M).unwrap_err().is_full());
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    #[inline]
+    pub fn push_to(&self, partition: usize, value: M) -> Result<(), PushError<M>> {
+        let Some(lane) = self.lanes.get(partition) else {
+            return Err(PushError::Full(value));
         };
-        &self.lanes[index]
+        lane.push(value)?;
+        self.waiters.notify_one();
+        Ok(())
+    }
+
+    /// [`push_to`](Self::push_to), waiting up to `timeout` for room.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::{Config, Engine, LockedQueue, Partitioned};
+    /// # struct M; impl elasticq_runtime::Message for M { type Queue = (); type Lanes<E: elasticq_runtime::Lane<Self>> = E; const NAME: &'static str = "M"; }
+    /// let queue = Partitioned::<M, LockedQueue<M>>::with_config(Config::new().partitions(2).max_capacity(1))?;
+    /// queue.push_timeout_to(0, M, Duration::from_millis(1)).unwrap();
+    /// assert!(queue.push_timeout_to(0, M, Duration::from_millis(1)).unwrap_err().is_full());
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn push_timeout_to(
+        &self,
+        partition: usize,
+        value: M,
+        timeout: Duration,
+    ) -> Result<(), PushError<M>> {
+        let Some(lane) = self.lanes.get(partition) else {
+            return Err(PushError::Full(value));
+        };
+        lane.push_timeout(value, timeout)?;
+        self.waiters.notify_one();
+        Ok(())
     }
 
     /// Visits the partitions from the pop turn on, returning the first `Some` `take` gives

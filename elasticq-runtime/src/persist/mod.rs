@@ -1,0 +1,19 @@
+//! Persistence: a write-ahead log per partition, so that a queue's messages survive a crash
+//! until they are delivered and acknowledged.
+//!
+//! The files: `directory` (lock, manifest, listing), `segment` (file names, headers,
+//! creation), `record` (the record format and its reader), `log` (appends, group commit,
+//! rolling and deleting segments), `recover` (reading a log back), `queue` (the layer the
+//! generated queues use, and deliveries).
+
+mod directory;
+mod log;
+mod options;
+mod queue;
+mod record;
+mod recover;
+mod segment;
+
+pub use self::options::{PersistOptions, SyncPolicy, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
+pub use self::queue::{AckError, Delivery, PersistStats, Persistent};
+pub use self::recover::Cut;

@@ -1,0 +1,1230 @@
+//! `Persistent`: the persistence layer: every push is written to its partition's log before
+//! it enters the queue, every pop acknowledges its record.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_utils::CachePadded;
+
+use super::directory::Directory;
+use super::log::PartitionLog;
+use super::recover::{self, Cut};
+use super::{PersistOptions, SyncPolicy};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::{
+    Codec, Config, Durable, Engine, Error, Lane, Partitioned, PersistError, PopError, PushError,
+    Recorded, Stats,
+};
+
+/// The logs of a persisted queue's partitions, and the directory they are in (held, so
+/// locked, as long as the queue or one of its deliveries is alive).
+pub(crate) struct Logs {
+    partitions: Box<[CachePadded<PartitionLog>]>,
+    policy: SyncPolicy,
+    recovered: u64,
+    cuts: Vec<Cut>,
+    ack_failures: AtomicU64,
+    // Dropped after the logs (fields drop in order), which sync on drop.
+    directory: Directory,
+}
+
+impl Logs {
+    fn log(&self, partition: u32) -> &PartitionLog {
+        &self.partitions[partition as usize]
+    }
+
+    /// Acknowledges records without waiting for the acknowledgements to be durable. A failure
+    /// is counted and logged: the message was delivered, and comes back after a restart.
+    fn ack_quietly(&self, partition: u32, seqs: impl IntoIterator<Item = u64>) {
+        if let Err(error) = self.log(partition).ack(seqs) {
+            self.ack_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%error, partition, "elasticq: could not acknowledge a delivered message; it is delivered again after the queue reopens");
+        }
+    }
+}
+
+/// A queue whose messages are kept in a write-ahead log until they are delivered: the layer
+/// `persist(...)` adds to a generated queue, over [`Partitioned`] lanes `L` of
+/// [`Recorded`] messages.
+///
+/// - `push` writes the message's record to its partition's log, waits for it to be durable
+///   under [`SyncPolicy::EveryWrite`] (sharing the `fdatasync` with concurrent pushes), and
+///   only then makes the message visible to consumers.
+/// - `pop` (and every other call that takes messages out) acknowledges the record at once;
+///   [`pop_delivery`](Self::pop_delivery) leaves that to [`Delivery::ack`], and a delivery
+///   not acknowledged before a crash is delivered again by the next [`open`](Self::open).
+/// - `open` reads the log back: the messages not acknowledged, in their order, in their
+///   partitions and levels, everything before the first torn or corrupt record (what was
+///   cut is in [`persist_stats`](Self::persist_stats) and logged as a `tracing` warning).
+///
+/// ```
+/// use elasticq_runtime::{Config, LockedQueue, PersistOptions, Persistent, Recorded};
+/// # use elasticq_runtime::{Lane, Message, Durable};
+/// # #[derive(Debug, PartialEq)] struct Job(u32);
+/// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+/// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+/// # impl elasticq_runtime::Codec for Job {
+/// #     fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) }
+/// #     fn decode(input: &mut &[u8]) -> Result<Self, elasticq_runtime::DecodeError> { u32::decode(input).map(Job) }
+/// # }
+/// type Jobs = Persistent<Job, LockedQueue<Recorded<Job>>>;
+///
+/// let dir = std::env::temp_dir().join(format!("elasticq-doc-persistent-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// {
+///     let jobs = Jobs::open(Config::new(), PersistOptions::new(&dir))?;
+///     jobs.push(Job(1)).unwrap();
+///     jobs.push(Job(2)).unwrap();
+///     let delivery = jobs.pop_delivery().unwrap();
+///     assert_eq!(*delivery, Job(1)); // delivered, not acknowledged
+/// }
+/// let jobs = Jobs::open(Config::new(), PersistOptions::new(&dir))?;
+/// assert_eq!(jobs.pop(), Some(Job(1))); // delivered again
+/// assert_eq!(jobs.pop(), Some(Job(2)));
+/// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), elasticq_runtime::Error>(())
+/// ```
+pub struct Persistent<M, L> {
+    queue: Partitioned<Recorded<M>, L>,
+    logs: Arc<Logs>,
+    push_turn: AtomicUsize,
+    syncer: Option<Syncer>,
+}
+
+struct Syncer {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
+    /// Opens the log in `options`' directory (creating it if needed), recovers what it
+    /// holds and builds the queue around it.
+    ///
+    /// Errors: invalid settings; [`PersistError::Locked`] when another queue has the
+    /// directory open; a damaged or foreign file (named, with the offset); a log written with
+    /// another number of partitions; more recovered messages than the maximum capacity.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, LockedQueue, PersistOptions, PersistError, Persistent, Recorded, Error};
+    /// # use elasticq_runtime::{Lane, Message, Durable};
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl elasticq_runtime::Codec for Job {
+    /// #     fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) }
+    /// #     fn decode(input: &mut &[u8]) -> Result<Self, elasticq_runtime::DecodeError> { u32::decode(input).map(Job) }
+    /// # }
+    /// type Jobs = Persistent<Job, LockedQueue<Recorded<Job>>>;
+    /// let dir = std::env::temp_dir().join(format!("elasticq-doc-open-{}", std::process::id()));
+    /// let first = Jobs::open(Config::new(), PersistOptions::new(&dir))?;
+    /// let second = Jobs::open(Config::new(), PersistOptions::new(&dir));
+    /// assert!(matches!(second, Err(Error::Persist(PersistError::Locked { .. }))));
+    /// # drop(first); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn open(config: Config, options: PersistOptions) -> Result<Self, Error> {
+        options.validate()?;
+        let queue = Partitioned::<Recorded<M>, L>::with_config(config)?;
+        let partitions = queue.partitions();
+        let policy = options.get_sync();
+        let durable = policy != SyncPolicy::None;
+        let (directory, mut files) = Directory::open(options.get_dir(), partitions)?;
+        let mut logs = Vec::with_capacity(partitions);
+        let mut cuts = Vec::new();
+        let mut recovered = 0;
+        for partition in 0..partitions {
+            let partition = partition as u32;
+            let files = files.remove(&partition).unwrap_or_default();
+            let found = recover::recover::<M>(directory.path(), partition, &files, durable)?;
+            cuts.extend(found.cuts);
+            let owed = found.messages.len();
+            for (seq, message) in found.messages {
+                let record = Recorded {
+                    partition,
+                    seq,
+                    message,
+                };
+                if queue.push_to(partition as usize, record).is_err() {
+                    return Err(PersistError::Capacity {
+                        dir: directory.path().to_path_buf(),
+                        partition: partition as usize,
+                        recovered: owed,
+                    }
+                    .into());
+                }
+            }
+            recovered += owed as u64;
+            let log = PartitionLog::new(
+                directory.path(),
+                partition,
+                policy,
+                options.get_segment_bytes(),
+                found.resume,
+            )?;
+            logs.push(CachePadded::new(log));
+        }
+        let logs = Arc::new(Logs {
+            partitions: logs.into_boxed_slice(),
+            policy,
+            recovered,
+            cuts,
+            ack_failures: AtomicU64::new(0),
+            directory,
+        });
+        let syncer = match policy {
+            SyncPolicy::Periodic(interval) => Some(Syncer::start(&logs, interval)?),
+            _ => None,
+        };
+        Ok(Persistent {
+            queue,
+            logs,
+            push_turn: AtomicUsize::new(0),
+            syncer,
+        })
+    }
+
+    fn partition_for(&self, message: &M) -> u32 {
+        let partitions = self.queue.partitions();
+        let partition = match message.route() {
+            Some(hash) => self.queue.partition_of_hash(hash),
+            None if partitions == 1 => 0,
+            None => self.push_turn.fetch_add(1, Ordering::Relaxed) % partitions,
+        };
+        partition as u32
+    }
+
+    /// Writes `message`'s record and waits for it as the policy says; the message comes back
+    /// with the error if the log refused it.
+    fn record(&self, message: M) -> Result<Recorded<M>, PushError<M>> {
+        let partition = self.partition_for(&message);
+        let log = self.logs.log(partition);
+        let written = log
+            .append(message.level(), &message)
+            .and_then(|(seq, position)| log.wait_durable(position).map(|()| seq));
+        match written {
+            Ok(seq) => Ok(Recorded {
+                partition,
+                seq,
+                message,
+            }),
+            Err(error) => Err(PushError::Persist(message, Box::new(error))),
+        }
+    }
+
+    /// A record whose message the queue refused after all: acknowledged, so it does not
+    /// come back at recovery.
+    fn withdraw(&self, error: PushError<Recorded<M>>) -> PushError<M> {
+        let (partition, seq) = match &error {
+            PushError::Full(r)
+            | PushError::Closed(r)
+            | PushError::InvalidPriority(r)
+            | PushError::Persist(r, _) => (r.partition, r.seq),
+        };
+        self.logs.ack_quietly(partition, [seq]);
+        error.map(|recorded| recorded.message)
+    }
+
+    fn acked(&self, recorded: Recorded<M>) -> M {
+        self.logs.ack_quietly(recorded.partition, [recorded.seq]);
+        recorded.message
+    }
+
+    fn acked_batch(&self, batch: Vec<Recorded<M>>) -> Vec<M> {
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); self.queue.partitions()];
+        let messages = batch
+            .into_iter()
+            .map(|recorded| {
+                seqs[recorded.partition as usize].push(recorded.seq);
+                recorded.message
+            })
+            .collect();
+        for (partition, seqs) in seqs.into_iter().enumerate() {
+            if !seqs.is_empty() {
+                self.logs.ack_quietly(partition as u32, seqs);
+            }
+        }
+        messages
+    }
+
+    /// Writes `message` to the log, then queues it. Returns once the record is as durable
+    /// as the [`SyncPolicy`] promises (on disk, under `EveryWrite`). A full or closed queue
+    /// hands the message back (its record is withdrawn); so does a log that cannot be
+    /// written ([`PushError::Persist`]).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(7)).unwrap();
+    /// assert_eq!(jobs.persist_stats().records_written, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push(&self, message: M) -> Result<(), PushError<M>> {
+        if self.queue.is_closed() {
+            return Err(PushError::Closed(message));
+        }
+        let recorded = self.record(message)?;
+        let partition = recorded.partition as usize;
+        self.queue
+            .push_to(partition, recorded)
+            .map_err(|error| self.withdraw(error))
+    }
+
+    /// [`push`](Self::push), waiting up to `timeout` for room in the queue.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-timeout-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().max_capacity(1), PersistOptions::new(&dir))?;
+    /// jobs.push_timeout(Job(1), Duration::from_millis(1)).unwrap();
+    /// let refused = jobs.push_timeout(Job(2), Duration::from_millis(1)).unwrap_err();
+    /// assert!(refused.is_full());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push_timeout(&self, message: M, timeout: Duration) -> Result<(), PushError<M>> {
+        if self.queue.is_closed() {
+            return Err(PushError::Closed(message));
+        }
+        let recorded = self.record(message)?;
+        let partition = recorded.partition as usize;
+        self.queue
+            .push_timeout_to(partition, recorded, timeout)
+            .map_err(|error| self.withdraw(error))
+    }
+
+    /// Writes every message to the log (one sync per partition for the whole batch), then
+    /// queues them in order. On failure, hands back the message that failed and every one
+    /// after it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..100).map(Job)).unwrap();
+    /// assert_eq!(jobs.persist_stats().fsyncs, 1);
+    /// assert_eq!(jobs.pop_batch(2), vec![Job(0), Job(1)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
+        let items: Vec<M> = items.into_iter().collect();
+        if self.queue.is_closed() {
+            return Err(PushError::Closed(items));
+        }
+        let partitions = self.queue.partitions();
+        let mut positions = vec![0u64; partitions];
+        let mut written = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        let mut failure = None;
+        for message in items.by_ref() {
+            let partition = self.partition_for(&message);
+            match self.logs.log(partition).append(message.level(), &message) {
+                Ok((seq, position)) => {
+                    positions[partition as usize] = position;
+                    written.push(Recorded {
+                        partition,
+                        seq,
+                        message,
+                    });
+                }
+                Err(error) => {
+                    failure = Some((message, error));
+                    break;
+                }
+            }
+        }
+        for (partition, &position) in positions.iter().enumerate() {
+            if position == 0 {
+                continue;
+            }
+            if let Err(error) = self.logs.log(partition as u32).wait_durable(position) {
+                // Not durable: nothing of the batch is queued. Their records may be on disk
+                // anyway; withdrawing them is the best that can be done.
+                let all = self.acked_batch(written);
+                let rest = all
+                    .into_iter()
+                    .chain(failure.map(|(message, _)| message))
+                    .chain(items)
+                    .collect();
+                return Err(PushError::Persist(rest, Box::new(error)));
+            }
+        }
+        let mut written = written.into_iter();
+        while let Some(recorded) = written.next() {
+            let partition = recorded.partition as usize;
+            if let Err(error) = self.queue.push_to(partition, recorded) {
+                let error = self.withdraw(error);
+                let unqueued = self.acked_batch(written.collect());
+                return Err(error.map(|first| {
+                    std::iter::once(first)
+                        .chain(unqueued)
+                        .chain(failure.map(|(message, _)| message))
+                        .chain(items)
+                        .collect()
+                }));
+            }
+        }
+        match failure {
+            None => Ok(()),
+            Some((message, error)) => Err(PushError::Persist(
+                std::iter::once(message).chain(items).collect(),
+                Box::new(error),
+            )),
+        }
+    }
+
+    /// Takes the next message (highest priority first, partitions in turn) and acknowledges
+    /// its record. The acknowledgement is written without waiting for a sync: if the process
+    /// dies before the next sync, the message may be delivered again (at least once).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// assert_eq!(jobs.pop(), Some(Job(3)));
+    /// assert_eq!(jobs.persist_stats().acks_written, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop(&self) -> Option<M> {
+        self.queue.pop().map(|recorded| self.acked(recorded))
+    }
+
+    /// Takes the next message without acknowledging it: [`Delivery::ack`] does, once the
+    /// message is handled. A delivery dropped or never acknowledged is delivered again after
+    /// the queue is next opened (not before: it has left this queue's memory).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-delivery-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// let delivery = jobs.pop_delivery().unwrap();
+    /// assert_eq!(delivery.ack().unwrap(), Job(3)); // durable when it returns (EveryWrite)
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery(&self) -> Option<Delivery<M>> {
+        self.queue.pop().map(|recorded| self.delivery(recorded))
+    }
+
+    fn delivery(&self, recorded: Recorded<M>) -> Delivery<M> {
+        Delivery {
+            logs: Arc::clone(&self.logs),
+            partition: recorded.partition,
+            seq: recorded.seq,
+            message: recorded.message,
+        }
+    }
+
+    /// Like [`pop_delivery`](Self::pop_delivery), from one partition.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// assert_eq!(jobs.pop_delivery_from(0).map(|d| d.partition()), Some(0));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery_from(&self, partition: usize) -> Option<Delivery<M>> {
+        self.queue
+            .pop_from(partition)
+            .map(|recorded| self.delivery(recorded))
+    }
+
+    /// Up to `max` deliveries from one partition, oldest first: what a batch processor takes
+    /// and acknowledges once the batch is handled.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..5).map(Job)).unwrap();
+    /// let batch = jobs.pop_delivery_batch_from(0, 3);
+    /// assert_eq!(batch.len(), 3);
+    /// assert_eq!(Delivery::ack_all(batch).unwrap(), vec![Job(0), Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery_batch_from(&self, partition: usize, max: usize) -> Vec<Delivery<M>> {
+        self.queue
+            .pop_batch_from(partition, max)
+            .into_iter()
+            .map(|recorded| self.delivery(recorded))
+            .collect()
+    }
+
+    /// Up to `max` messages, acknowledged (see [`pop`](Self::pop)).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..3).map(Job)).unwrap();
+    /// assert_eq!(jobs.pop_batch(10).len(), 3);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_batch(&self, max: usize) -> Vec<M> {
+        self.acked_batch(self.queue.pop_batch(max))
+    }
+
+    /// Waits up to `timeout` for a message, then acknowledges it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-timeout-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.pop_timeout(Duration::from_millis(1)).err(), Some(PopError::Timeout));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<M, PopError> {
+        self.queue
+            .pop_timeout(timeout)
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Takes the next message of `level` (see [`Lane::pop_level`]) and acknowledges it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-level-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.pop_level(0), Some(Job(1)));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_level(&self, level: usize) -> Option<M> {
+        self.queue
+            .pop_level(level)
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Takes the next message of one partition and acknowledges it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap(); // no key: partitions in turn, from 0
+    /// assert_eq!(jobs.pop_from(1), None);
+    /// assert_eq!(jobs.pop_from(0), Some(Job(1)));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_from(&self, partition: usize) -> Option<M> {
+        self.queue
+            .pop_from(partition)
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Up to `max` messages of one partition, acknowledged.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch([Job(1), Job(2)]).unwrap();
+    /// assert_eq!(jobs.pop_batch_from(0, 5), vec![Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_batch_from(&self, partition: usize, max: usize) -> Vec<M> {
+        self.acked_batch(self.queue.pop_batch_from(partition, max))
+    }
+
+    /// Takes every message and acknowledges them.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-drain-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch([Job(1), Job(2)]).unwrap();
+    /// assert_eq!(jobs.drain(), vec![Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn drain(&self) -> Vec<M> {
+        self.acked_batch(self.queue.drain())
+    }
+
+    /// Removes every message, acknowledged, so none comes back at recovery.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-clear-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// jobs.clear();
+    /// assert!(jobs.is_empty());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn clear(&self) {
+        drop(self.drain());
+    }
+
+    /// Writes and syncs every partition's log: whatever the policy, every push and
+    /// acknowledgement made before the call is on disk when it returns `Ok`.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-sync-{}", std::process::id()));
+    /// let options = PersistOptions::new(&dir).sync(SyncPolicy::None);
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), options)?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.persist_stats().fsyncs, 0);
+    /// jobs.sync()?;
+    /// assert_eq!(jobs.persist_stats().fsyncs, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sync(&self) -> Result<(), PersistError> {
+        self.logs.partitions.iter().try_for_each(|log| log.sync())
+    }
+
+    /// Deletes the segment files whose messages are all acknowledged (oldest first, up to
+    /// the first that still owes one); returns the bytes freed. Rolling to a new segment
+    /// does this too, so disk use stays bounded while consumers keep up.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-compact-{}", std::process::id()));
+    /// let options = PersistOptions::new(&dir).sync(SyncPolicy::None).segment_bytes(4096);
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), options)?;
+    /// jobs.push_batch((0..1000).map(Job)).unwrap();
+    /// jobs.clear();
+    /// assert!(jobs.compact()? > 0);
+    /// assert_eq!(jobs.persist_stats().segments, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compact(&self) -> Result<u64, PersistError> {
+        self.logs
+            .partitions
+            .iter()
+            .try_fold(0, |freed, log| Ok(freed + log.compact()?))
+    }
+
+    /// What the log has written and synced, what is on disk, and what the last `open`
+    /// recovered and cut.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-persist-stats-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// let stats = jobs.persist_stats();
+    /// assert_eq!((stats.recovered, stats.cuts.len()), (0, 0));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn persist_stats(&self) -> PersistStats {
+        let mut stats = PersistStats {
+            recovered: self.logs.recovered,
+            cuts: self.logs.cuts.clone(),
+            ack_failures: self.logs.ack_failures.load(Ordering::Relaxed),
+            ..PersistStats::default()
+        };
+        for log in self.logs.partitions.iter() {
+            let counters = &log.counters;
+            stats.records_written += counters.records.load(Ordering::Relaxed);
+            stats.acks_written += counters.acks.load(Ordering::Relaxed);
+            stats.bytes_written += counters.bytes.load(Ordering::Relaxed);
+            stats.fsyncs += counters.fsyncs.load(Ordering::Relaxed);
+            let (segments, bytes) = log.disk();
+            stats.segments += segments;
+            stats.disk_bytes += bytes;
+        }
+        stats
+    }
+
+    /// The log's sync policy.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-policy-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.sync_policy(), SyncPolicy::EveryWrite);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.logs.policy
+    }
+
+    /// The in-memory queue under the log, for the calls that take nothing out.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-queue-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.queue().len(), 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn queue(&self) -> &Partitioned<Recorded<M>, L> {
+        &self.queue
+    }
+
+    /// How many messages are queued.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.len(), 0);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether no message is queued.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-is-empty-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert!(jobs.is_empty());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Closes the queue: pushes are refused, pops take what is left.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-close-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.close();
+    /// assert!(jobs.push(Job(1)).unwrap_err().is_closed());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.queue.close();
+    }
+
+    /// How many messages the queue holds before it next grows (summed over lanes).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-capacity-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().initial_capacity(8), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.capacity(), 8);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.queue.capacity()
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-is-closed-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert!(!jobs.is_closed());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+
+    /// The settings the queue was built with.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-config-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.config().get_partitions(), 2);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn config(&self) -> &Config {
+        Lane::config(&self.queue)
+    }
+
+    /// How many messages of `level` are queued.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-level-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.len_level(0), 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn len_level(&self, level: usize) -> usize {
+        self.queue.len_level(level)
+    }
+
+    /// How many partitions the queue (and its log) has.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-partitions-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(3), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.partitions(), 3);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn partitions(&self) -> usize {
+        self.queue.partitions()
+    }
+
+    /// The partition a key of this [`stable_hash`](crate::stable_hash) goes to.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-partition-of-hash-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(3), PersistOptions::new(&dir))?;
+    /// assert!(jobs.partition_of_hash(stable_hash("client-7")) < 3);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn partition_of_hash(&self, hash: u64) -> usize {
+        self.queue.partition_of_hash(hash)
+    }
+
+    /// How many messages one partition holds.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-partition-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.len_partition(0) + jobs.len_partition(1), 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn len_partition(&self, partition: usize) -> usize {
+        self.queue.len_partition(partition)
+    }
+
+    /// The in-memory queue's counters.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-stats-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.stats().enqueued, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn stats(&self) -> Stats {
+        self.queue.stats()
+    }
+}
+
+impl<M, L> Drop for Persistent<M, L> {
+    fn drop(&mut self) {
+        if let Some(syncer) = self.syncer.take() {
+            syncer.stop.store(true, Ordering::Release);
+            syncer.thread.thread().unpark();
+            let _ = syncer.thread.join();
+        }
+    }
+}
+
+impl Syncer {
+    fn start(logs: &Arc<Logs>, interval: Duration) -> Result<Self, PersistError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = Arc::downgrade(logs);
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("elasticq-log-sync".into())
+            .spawn(move || loop {
+                std::thread::park_timeout(interval);
+                if stopped.load(Ordering::Acquire) {
+                    return;
+                }
+                let Some(logs) = weak.upgrade() else { return };
+                for log in logs.partitions.iter() {
+                    if let Err(error) = log.sync() {
+                        tracing::warn!(%error, partition = log.partition(), "elasticq: periodic log sync failed");
+                    }
+                }
+            })
+            .map_err(|e| PersistError::io(logs.directory.path(), "start the sync thread", &e))?;
+        Ok(Syncer { stop, thread })
+    }
+}
+
+/// A message taken with [`Persistent::pop_delivery`], not yet acknowledged: if it is never
+/// acknowledged (dropped, or the process dies first), the next `open` of the queue delivers
+/// it again. It derefs to the message.
+///
+/// ```
+/// use elasticq_runtime::Delivery;
+/// fn handle(delivery: Delivery<String>) {
+///     println!("{}", delivery.len()); // the message, through Deref
+///     match delivery.ack() {
+///         Ok(message) => drop(message),
+///         Err(failed) => eprintln!("will be delivered again: {}", failed.error()),
+///     }
+/// }
+/// ```
+#[must_use = "a delivery not acknowledged is delivered again after the queue reopens"]
+pub struct Delivery<M> {
+    logs: Arc<Logs>,
+    partition: u32,
+    seq: u64,
+    message: M,
+}
+
+impl<M> Delivery<M> {
+    /// Acknowledges the message and hands it over. Under [`SyncPolicy::EveryWrite`] the
+    /// acknowledgement is on disk when this returns (so the message never comes back); under
+    /// the other policies it is as durable as a push. On failure the message is handed back
+    /// with the error, and it will be delivered again after the queue reopens.
+    ///
+    /// ```
+    /// # use elasticq_runtime::Delivery;
+    /// fn done(delivery: Delivery<u32>) -> u32 {
+    ///     delivery.ack().unwrap_or_else(|failed| failed.into_message())
+    /// }
+    /// ```
+    pub fn ack(self) -> Result<M, AckError<M>> {
+        let log = self.logs.log(self.partition);
+        match log
+            .ack([self.seq])
+            .and_then(|position| log.wait_durable(position))
+        {
+            Ok(()) => Ok(self.message),
+            Err(error) => Err(AckError {
+                message: self.message,
+                error,
+            }),
+        }
+    }
+
+    /// Acknowledges a batch of deliveries, with one sync per partition under
+    /// [`SyncPolicy::EveryWrite`]; hands the messages over in order. On a failure, every
+    /// message comes back with the first error (none is certain to be acknowledged).
+    ///
+    /// ```
+    /// # use elasticq_runtime::Delivery;
+    /// fn done(batch: Vec<Delivery<u32>>) -> usize {
+    ///     Delivery::ack_all(batch).map_or(0, |messages| messages.len())
+    /// }
+    /// ```
+    pub fn ack_all(batch: Vec<Delivery<M>>) -> Result<Vec<M>, AckError<Vec<M>>> {
+        let Some(first) = batch.first() else {
+            return Ok(Vec::new());
+        };
+        let logs = Arc::clone(&first.logs);
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); logs.partitions.len()];
+        let mut messages = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            seqs[delivery.partition as usize].push(delivery.seq);
+            messages.push(delivery.message);
+        }
+        let mut first_error = None;
+        for (partition, seqs) in seqs.into_iter().enumerate() {
+            if seqs.is_empty() {
+                continue;
+            }
+            let log = logs.log(partition as u32);
+            if let Err(error) = log
+                .ack(seqs)
+                .and_then(|position| log.wait_durable(position))
+            {
+                first_error.get_or_insert(error);
+            }
+        }
+        match first_error {
+            None => Ok(messages),
+            Some(error) => Err(AckError {
+                message: messages,
+                error,
+            }),
+        }
+    }
+
+    /// The message.
+    ///
+    /// ```
+    /// # use elasticq_runtime::Delivery;
+    /// fn peek(delivery: &Delivery<String>) -> &str { delivery.message() }
+    /// ```
+    pub fn message(&self) -> &M {
+        &self.message
+    }
+
+    /// The partition the message came from.
+    ///
+    /// ```
+    /// # use elasticq_runtime::Delivery;
+    /// fn partition(delivery: &Delivery<String>) -> usize { delivery.partition() }
+    /// ```
+    pub fn partition(&self) -> usize {
+        self.partition as usize
+    }
+
+    /// Takes the message without acknowledging it: it will be delivered again after the
+    /// queue reopens.
+    ///
+    /// ```
+    /// # use elasticq_runtime::Delivery;
+    /// fn keep(delivery: Delivery<String>) -> String { delivery.into_unacked() }
+    /// ```
+    pub fn into_unacked(self) -> M {
+        self.message
+    }
+}
+
+impl<M> std::ops::Deref for Delivery<M> {
+    type Target = M;
+
+    fn deref(&self) -> &M {
+        &self.message
+    }
+}
+
+impl<M: std::fmt::Debug> std::fmt::Debug for Delivery<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("partition", &self.partition)
+            .field("seq", &self.seq)
+            .field("message", &self.message)
+            .finish()
+    }
+}
+
+/// An acknowledgement that could not be written: the message (or batch) comes back with the
+/// error.
+///
+/// ```
+/// use elasticq_runtime::AckError;
+/// fn report(failed: AckError<u32>) -> u32 {
+///     eprintln!("{failed}");
+///     failed.into_message()
+/// }
+/// ```
+#[derive(Debug)]
+pub struct AckError<M> {
+    message: M,
+    error: PersistError,
+}
+
+impl<M> AckError<M> {
+    /// Why the acknowledgement failed.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{AckError, PersistError};
+    /// fn why(failed: &AckError<u32>) -> &PersistError { failed.error() }
+    /// ```
+    pub fn error(&self) -> &PersistError {
+        &self.error
+    }
+
+    /// The message that was not acknowledged.
+    ///
+    /// ```
+    /// # use elasticq_runtime::AckError;
+    /// fn back(failed: AckError<u32>) -> u32 { failed.into_message() }
+    /// ```
+    pub fn into_message(self) -> M {
+        self.message
+    }
+}
+
+impl<M> std::fmt::Display for AckError<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not acknowledge the delivery: {}", self.error)
+    }
+}
+
+impl<M: std::fmt::Debug> std::error::Error for AckError<M> {}
+
+/// What a persisted queue's log has done (see [`Persistent::persist_stats`]).
+///
+/// ```
+/// use elasticq_runtime::PersistStats;
+/// fn per_fsync(stats: &PersistStats) -> f64 {
+///     stats.records_written as f64 / stats.fsyncs.max(1) as f64
+/// }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PersistStats {
+    /// Message records written since `open`.
+    pub records_written: u64,
+    /// Acknowledgements written since `open`.
+    pub acks_written: u64,
+    /// Bytes appended to the log since `open`.
+    pub bytes_written: u64,
+    /// `fdatasync` calls since `open`.
+    pub fsyncs: u64,
+    /// Segment files on disk now.
+    pub segments: usize,
+    /// Their total size in bytes.
+    pub disk_bytes: u64,
+    /// Messages `open` read back from the log.
+    pub recovered: u64,
+    /// What `open` cut from a damaged log (empty when nothing was).
+    pub cuts: Vec<Cut>,
+    /// Acknowledgements that could not be written (their messages come back after a
+    /// restart).
+    pub ack_failures: u64,
+}
+
+impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
+    /// Opens a queue at `dir` with the default settings: see [`open`](Self::open).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-open-dir-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open_dir(&dir)?;
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open(Config::new(), PersistOptions::new(dir))
+    }
+}

@@ -1,0 +1,225 @@
+//! Recovery: reading a partition's segments back into the messages still owed, cutting
+//! the log at the first torn or corrupt record.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use super::log::{Resume, SegmentInfo};
+use super::record::{self, Read, Record};
+use super::segment::{self, HEADER};
+use crate::{Codec, PersistError};
+
+/// Bytes recovery did not keep: from `offset` in `path` (the saved copy is `path` with
+/// `.cut` appended).
+///
+/// ```
+/// use elasticq_runtime::Cut;
+/// fn describe(cut: &Cut) -> String {
+///     format!("{} bytes cut at {}:{} ({})", cut.bytes, cut.path.display(), cut.offset, cut.reason)
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Cut {
+    /// The segment file.
+    pub path: PathBuf,
+    /// Where the first byte not kept was.
+    pub offset: u64,
+    /// How many bytes were not kept (up to the last non-zero byte).
+    pub bytes: u64,
+    /// What was wrong at `offset`.
+    pub reason: &'static str,
+}
+
+/// A partition's log, read back.
+pub(crate) struct Recovered<M> {
+    /// The messages not acknowledged, in the order they were appended.
+    pub(crate) messages: Vec<(u64, M)>,
+    pub(crate) resume: Resume,
+    pub(crate) cuts: Vec<Cut>,
+}
+
+/// Reads the segments of `partition` (by index). Records are kept up to the first one that
+/// is torn or corrupt; the rest of that segment and every later segment is cut: saved beside
+/// it as `*.cut`, and removed from the log so that new writes never follow damage.
+pub(crate) fn recover<M: Codec>(
+    dir: &Path,
+    partition: u32,
+    files: &BTreeMap<u64, PathBuf>,
+    durable: bool,
+) -> Result<Recovered<M>, PersistError> {
+    let mut messages: Vec<Option<(u64, M)>> = Vec::new();
+    // seq -> (position in `messages`, position in `segments`)
+    let mut owed: HashMap<u64, (usize, usize)> = HashMap::new();
+    let mut segments: VecDeque<SegmentInfo> = VecDeque::new();
+    let mut cuts = Vec::new();
+    let mut next_seq = 1;
+    let mut damaged = false;
+    let mut tail = None;
+    for (&index, path) in files {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| PersistError::io(path, "open", &e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| PersistError::io(path, "stat", &e))?
+            .len();
+        if damaged {
+            // Everything after the first damage is cut, so that the log stays a prefix.
+            drop(file);
+            let saved = cut_path(path, 0);
+            std::fs::rename(path, &saved).map_err(|e| PersistError::io(path, "rename", &e))?;
+            cuts.push(report(
+                path,
+                &saved,
+                0,
+                len,
+                "after damage in an earlier segment",
+            ));
+            continue;
+        }
+        let map = map(path, &file, len)?;
+        segment::check_header(path, &map, partition, index)?;
+        let position = segments.len();
+        let mut info = SegmentInfo {
+            path: path.clone(),
+            bytes: len,
+            seqs: None,
+            live: 0,
+        };
+        let mut at = HEADER;
+        let mut damage = None;
+        loop {
+            let (record, record_len) = match record::read(&map, at) {
+                Read::Record(record, len) => (record, len),
+                Read::End => break,
+                Read::Damaged(reason) => {
+                    damage = Some((at, record::nonzero_extent(&map[at..]), reason));
+                    break;
+                }
+            };
+            match record {
+                Record::Message { seq, payload, .. } => {
+                    if seq < next_seq {
+                        let reason = "a sequence number out of order";
+                        damage = Some((at, record::nonzero_extent(&map[at..]), reason));
+                        break;
+                    }
+                    let message =
+                        crate::from_bytes::<M>(payload).map_err(|error| PersistError::Decode {
+                            path: path.clone(),
+                            offset: at as u64,
+                            error,
+                        })?;
+                    owed.insert(seq, (messages.len(), position));
+                    messages.push(Some((seq, message)));
+                    next_seq = seq + 1;
+                    info.live += 1;
+                    info.seqs = Some(info.seqs.map_or((seq, seq), |(first, _)| (first, seq)));
+                }
+                Record::Ack { seq } => {
+                    // An acknowledgement of a message in a deleted segment finds nothing.
+                    if let Some((slot, holder)) = owed.remove(&seq) {
+                        messages[slot] = None;
+                        match segments.get_mut(holder) {
+                            Some(holder) => holder.live -= 1,
+                            None => info.live -= 1,
+                        }
+                    }
+                }
+            }
+            at += record_len;
+        }
+        drop(map);
+        if let Some((at, extent, reason)) = damage {
+            cuts.push(set_aside(path, &file, at as u64, extent as u64, reason)?);
+            damaged = true;
+        }
+        // Zeros from `at` to the end (checked, or just written): appends can go on there.
+        tail = Some(at as u64);
+        segments.push_back(info);
+    }
+    if durable && !cuts.is_empty() {
+        segment::sync_dir(dir)?;
+    }
+    let next_index = files.keys().next_back().map_or(0, |last| last + 1);
+    Ok(Recovered {
+        messages: messages.into_iter().flatten().collect(),
+        resume: Resume {
+            next_seq,
+            next_index,
+            segments,
+            tail,
+        },
+        cuts,
+    })
+}
+
+fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
+    if len < HEADER as u64 {
+        return Err(PersistError::Header {
+            path: path.to_path_buf(),
+            offset: len,
+            detail: format!("the file is {len} bytes, shorter than a segment header ({HEADER})"),
+        });
+    }
+    // SAFETY: the mapping is only read, and nothing writes the file while it is mapped: the
+    // directory lock keeps out every other queue, and recovery drops each mapping before it
+    // changes the file (`set_aside`); the log writes new segments only.
+    // A process outside elasticq truncating the file meanwhile could fault the read; that
+    // is outside what the lock can prevent, as for any mapped file.
+    unsafe { Mmap::map(file) }.map_err(|e| PersistError::io(path, "map", &e))
+}
+
+/// Saves `bytes` bytes from `offset` of a segment to `{path}.cut`, then zeroes them in the
+/// segment so that the log ends cleanly before them.
+fn set_aside(
+    path: &Path,
+    file: &File,
+    offset: u64,
+    bytes: u64,
+    reason: &'static str,
+) -> Result<Cut, PersistError> {
+    let mut saved = vec![0; bytes as usize];
+    file.read_exact_at(&mut saved, offset)
+        .map_err(|e| PersistError::io(path, "read", &e))?;
+    let cut_path = cut_path(path, offset);
+    std::fs::write(&cut_path, &saved)
+        .and_then(|()| File::open(&cut_path)?.sync_all())
+        .map_err(|e| PersistError::io(&cut_path, "write", &e))?;
+    saved.fill(0);
+    file.write_all_at(&saved, offset)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| PersistError::io(path, "write", &e))?;
+    Ok(report(path, &cut_path, offset, bytes, reason))
+}
+
+/// Where the bytes cut at `offset` of `path` are saved.
+fn cut_path(path: &Path, offset: u64) -> PathBuf {
+    let mut saved = path.as_os_str().to_owned();
+    saved.push(format!(".{offset}.cut"));
+    PathBuf::from(saved)
+}
+
+fn report(path: &Path, saved: &Path, offset: u64, bytes: u64, reason: &'static str) -> Cut {
+    tracing::warn!(
+        path = %path.display(),
+        offset,
+        bytes,
+        reason,
+        saved = %saved.display(),
+        "elasticq: recovery cut a damaged log tail"
+    );
+    Cut {
+        path: path.to_path_buf(),
+        offset,
+        bytes,
+        reason,
+    }
+}
