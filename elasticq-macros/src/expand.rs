@@ -413,7 +413,12 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     Self::builder().dir(__dir).build()
                 }
             },
-            quote!(#private::Persistent::open(self.config, self.persist)),
+            // Spanned on the message type: a message without an encoding is reported there,
+            // once (only opening a log needs `Codec`).
+            {
+                let open = respan(quote!(#private::Persistent::open), at);
+                quote_spanned!(at=> #open(self.config, self.persist))
+            },
             quote! {
                 /// Checks every setting, opens the log and recovers it (see `open`). An
                 /// invalid setting is `Err(elasticq::Error::InvalidConfig)` naming the field;
@@ -981,4 +986,22 @@ fn persist_items(
         enabled: quote_spanned! {key_span=> #private::persist_enabled!{} },
         bound: generic.then(|| quote!(#message: #private::Codec)),
     }
+}
+
+/// `tokens` with every token spanned at `span`, so that an error about the whole path (an
+/// unmet bound of the function it names) is reported there.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

@@ -28,7 +28,7 @@ use std::fmt;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no encoding for persistence",
-    label = "a persisted message's fields must implement `elasticq::Codec`",
+    label = "a persisted message, and each of its fields, must implement `elasticq::Codec`",
     note = "derive `elasticq::Codec` on `{Self}`, or use a type that has an encoding (integers, floats, bool, char, String, Vec, Option, Box, arrays, tuples, Duration)"
 )]
 pub trait Codec: Sized {

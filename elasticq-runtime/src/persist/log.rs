@@ -21,7 +21,7 @@ use super::record::{self, ACK_RECORD};
 use super::segment::{self, HEADER};
 use super::SyncPolicy;
 use crate::sync::{AtomicU64, Ordering};
-use crate::{Codec, PersistError};
+use crate::PersistError;
 
 /// Buffered bytes that are written out without waiting for a sync (policies other than
 /// `EveryWrite`).
@@ -179,10 +179,11 @@ impl PartitionLog {
 
     /// Appends a message record; returns its sequence number and the position to sync past
     /// for it to be durable.
-    pub(crate) fn append<M: Codec>(
+    pub(crate) fn append<M>(
         &self,
         level: usize,
         message: &M,
+        encode: fn(&M, &mut Vec<u8>),
     ) -> Result<(u64, u64), PersistError> {
         let mut state = self.state.lock();
         if let Some(error) = &state.failed {
@@ -191,7 +192,7 @@ impl PartitionLog {
         let seq = state.next_seq;
         let start = state.buffer.len();
         let level = u16::try_from(level).unwrap_or(u16::MAX);
-        let len = record::append_message(&mut state.buffer, seq, level, message) as u64;
+        let len = record::append_message(&mut state.buffer, seq, level, message, encode) as u64;
         if state.active.end + len > state.active.bytes {
             let record: Vec<u8> = state.buffer.drain(start..).collect();
             self.roll(&mut state, len)?;

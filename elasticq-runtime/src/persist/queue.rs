@@ -88,6 +88,9 @@ impl Logs {
 /// ```
 pub struct Persistent<M, L> {
     queue: Partitioned<Recorded<M>, L>,
+    /// `M`'s `Codec::encode`, kept so that only `open` needs the `Codec` bound: a message
+    /// without an encoding is then one error, where the queue is opened.
+    encode: fn(&M, &mut Vec<u8>),
     logs: Arc<Logs>,
     push_turn: AtomicUsize,
     syncer: Option<Syncer>,
@@ -179,12 +182,16 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         };
         Ok(Persistent {
             queue,
+            encode: M::encode,
             logs,
             push_turn: AtomicUsize::new(0),
             syncer,
         })
     }
 
+}
+
+impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     fn partition_for(&self, message: &M) -> u32 {
         let partitions = self.queue.partitions();
         let partition = match message.route() {
@@ -201,7 +208,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         let partition = self.partition_for(&message);
         let log = self.logs.log(partition);
         let written = log
-            .append(message.level(), &message)
+            .append(message.level(), &message, self.encode)
             .and_then(|(seq, position)| log.wait_durable(position).map(|()| seq));
         match written {
             Ok(seq) => Ok(Recorded {
@@ -335,7 +342,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         let mut failure = None;
         for message in items.by_ref() {
             let partition = self.partition_for(&message);
-            match self.logs.log(partition).append(message.level(), &message) {
+            match self.logs.log(partition).append(message.level(), &message, self.encode) {
                 Ok((seq, position)) => {
                     positions[partition as usize] = position;
                     written.push(Recorded {
