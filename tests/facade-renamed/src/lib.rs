@@ -34,6 +34,19 @@ pub struct Alert {
     pub source: u32,
 }
 
+/// A persisted message through the renamed dependency: its `Codec` impl, the log layer and
+/// the feature check all go through `crate = ...`.
+#[derive(ElasticQueue, Debug, PartialEq)]
+#[elastic_queue(crate = ::queues, persist(sync = none), partitions = 2)]
+pub struct Order {
+    /// Its level.
+    #[elastic_queue(priority)]
+    pub urgency: Urgency,
+    /// Its route.
+    #[elastic_queue(partition_key)]
+    pub customer: String,
+}
+
 /// A second queue for the same message, through the attribute macro.
 #[queues::queue(message = Reading, crate = queues, engine = locked)]
 pub struct ReadingLog;
@@ -58,6 +71,25 @@ mod tests {
         assert_eq!(alerts.len_priority(Urgency::Urgent), 1);
         assert_eq!(alerts.pop().map(|a| a.urgency), Some(Urgency::Urgent));
         assert_eq!(alerts.len_partition(alerts.partition_of(&1u32)), 1);
+    }
+
+    #[test]
+    fn persisted_queues_work_through_a_renamed_dependency() {
+        let dir = std::env::temp_dir().join(format!("elasticq-renamed-{}", std::process::id()));
+        {
+            let orders = OrderQueue::open(&dir).expect("a fresh directory");
+            let order = Order {
+                urgency: Urgency::Urgent,
+                customer: "ada".into(),
+            };
+            orders.push(order).expect("room");
+        }
+        let orders = OrderQueue::open(&dir).expect("the log reopens");
+        let delivery = orders.pop_delivery().expect("recovered");
+        assert_eq!(delivery.customer, "ada");
+        delivery.ack().expect("acknowledged");
+        drop(orders);
+        std::fs::remove_dir_all(&dir).expect("removable");
     }
 
     #[test]
