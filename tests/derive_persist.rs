@@ -1,3 +1,4 @@
+#![cfg(feature = "persist")]
 //! The generated API of persisted queues: opening, the builder's log settings, deliveries,
 //! `sync`, `compact`, `persist_stats`, priorities and partitions across a reopen, queues
 //! declared with `#[elasticq::queue(persist(...))]`, and `codec = serde`.
@@ -57,7 +58,9 @@ fn messages_survive_a_reopen_in_their_partitions_and_levels() {
             .unwrap();
         for n in 0..60u32 {
             let qos = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce][n as usize % 3];
-            queue.push(publish(qos, clients[n as usize % 5], n)).unwrap();
+            queue
+                .push(publish(qos, clients[n as usize % 5], n))
+                .unwrap();
         }
         assert_eq!(queue.persist_stats().records_written, 60);
     }
@@ -75,7 +78,9 @@ fn messages_survive_a_reopen_in_their_partitions_and_levels() {
             .map(|p| u32::from_le_bytes(p.payload.clone().try_into().unwrap()))
             .collect();
         // Within a partition, strict priority, then FIFO within a level.
-        let mut expected: Vec<u32> = (0..60).filter(|n| clients[*n as usize % 5] == client).collect();
+        let mut expected: Vec<u32> = (0..60)
+            .filter(|n| clients[*n as usize % 5] == client)
+            .collect();
         expected.sort_by_key(|n| std::cmp::Reverse(n % 3));
         assert_eq!(mine, expected, "client {client}");
     }
@@ -121,20 +126,35 @@ fn a_directory_is_opened_by_one_queue_at_a_time() {
 #[test]
 fn the_builder_needs_a_directory_and_checks_the_log_settings() {
     let error = JobQueue::builder().build().unwrap_err();
-    assert!(matches!(error, Error::InvalidConfig { field: "dir", .. }), "{error}");
+    assert!(
+        matches!(error, Error::InvalidConfig { field: "dir", .. }),
+        "{error}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let error = JobQueue::builder()
         .dir(dir.path())
         .segment_bytes(10)
         .build()
         .unwrap_err();
-    assert!(matches!(error, Error::InvalidConfig { field: "segment_bytes", .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::InvalidConfig {
+                field: "segment_bytes",
+                ..
+            }
+        ),
+        "{error}"
+    );
     let error = JobQueue::builder()
         .dir(dir.path())
         .sync(SyncPolicy::Periodic(Duration::ZERO))
         .build()
         .unwrap_err();
-    assert!(matches!(error, Error::InvalidConfig { field: "sync", .. }), "{error}");
+    assert!(
+        matches!(error, Error::InvalidConfig { field: "sync", .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -163,7 +183,10 @@ fn sync_policies_decide_when_fsyncs_happen() {
     periodic.push(Tick { n: 1 }).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while periodic.persist_stats().fsyncs == 0 {
-        assert!(std::time::Instant::now() < deadline, "the periodic sync never ran");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the periodic sync never ran"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -235,7 +258,10 @@ fn recovered_messages_beyond_the_maximum_capacity_are_an_error() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(error, Error::Persist(PersistError::Capacity { recovered: 10, .. })),
+        matches!(
+            error,
+            Error::Persist(PersistError::Capacity { recovered: 10, .. })
+        ),
         "{error}"
     );
     // Nothing was lost by the refusal.
@@ -256,8 +282,18 @@ fn queue_attributes_persist_messages_with_an_encoding() {
     let dir = tempfile::tempdir().unwrap();
     {
         let readings = DurableReadings::open(dir.path()).unwrap();
-        readings.push(Reading { sensor: 1, value: 0.5 }).unwrap();
-        readings.push(Reading { sensor: 2, value: 1.5 }).unwrap();
+        readings
+            .push(Reading {
+                sensor: 1,
+                value: 0.5,
+            })
+            .unwrap();
+        readings
+            .push(Reading {
+                sensor: 2,
+                value: 1.5,
+            })
+            .unwrap();
         assert_eq!(readings.partitions(), 2);
         let delivered = readings.pop_delivery_batch_from(0, 10);
         assert_eq!(delivered.len(), 1);

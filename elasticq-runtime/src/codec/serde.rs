@@ -25,9 +25,9 @@ use super::DecodeError;
 /// assert!(input.is_empty());
 /// ```
 pub fn serde_encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
-    let taken = std::mem::take(out);
-    match postcard::to_extend(value, taken) {
-        Ok(extended) => *out = extended,
+    // Into a fresh buffer: a failure must leave `out` as it was.
+    match postcard::to_allocvec(value) {
+        Ok(bytes) => out.extend_from_slice(&bytes),
         Err(error) => panic!(
             "elasticq: a `{}` cannot be encoded through serde: {error}",
             std::any::type_name::<T>()

@@ -188,7 +188,6 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             syncer,
         })
     }
-
 }
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
@@ -342,7 +341,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         let mut failure = None;
         for message in items.by_ref() {
             let partition = self.partition_for(&message);
-            match self.logs.log(partition).append(message.level(), &message, self.encode) {
+            match self
+                .logs
+                .log(partition)
+                .append(message.level(), &message, self.encode)
+            {
                 Ok((seq, position)) => {
                     positions[partition as usize] = position;
                     written.push(Recorded {

@@ -56,8 +56,34 @@ pub(crate) fn append_message<M>(
     out.push(KIND_MESSAGE);
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&level.to_le_bytes());
-    encode(message, out);
-    seal(out, start)
+    // If `encode` panics, the half-written record must not stay in the buffer: written out,
+    // it would read back as damage and cut every record after it.
+    let mut guard = Unwritten {
+        out: Some(out),
+        start,
+    };
+    if let Some(out) = guard.out.as_deref_mut() {
+        encode(message, out);
+    }
+    match guard.out.take() {
+        Some(out) => seal(out, start),
+        None => 0,
+    }
+}
+
+/// Truncates the buffer back to `start` when dropped still holding it, i.e. when `encode`
+/// unwound.
+struct Unwritten<'a> {
+    out: Option<&'a mut Vec<u8>>,
+    start: usize,
+}
+
+impl Drop for Unwritten<'_> {
+    fn drop(&mut self) {
+        if let Some(out) = self.out.as_deref_mut() {
+            out.truncate(self.start);
+        }
+    }
 }
 
 /// Appends an acknowledgement of `seq` to `out`.
@@ -172,6 +198,21 @@ mod tests {
         assert_eq!(&out[8..22], &body);
         assert_eq!(&out[22..26], &9u32.to_le_bytes());
         assert_eq!(out.len(), 22 + ACK_RECORD);
+    }
+
+    #[test]
+    fn a_panicking_encoder_leaves_no_partial_record() {
+        let mut out = Vec::new();
+        append_ack(&mut out, 1);
+        let before = out.clone();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            append_message(&mut out, 2, 0, &(), |_, out| {
+                out.extend_from_slice(b"partial");
+                panic!("encoder failed")
+            })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(out, before);
     }
 
     #[test]
