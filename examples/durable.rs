@@ -71,14 +71,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let orders = OrderQueue::open(&dir)?;
     let stats = orders.persist_stats();
     let recovered: Vec<u64> = orders.drain().into_iter().map(|order| order.id).collect();
-    let expected: Vec<u64> = pushed.iter().copied().filter(|id| !acked.contains(id)).collect();
+    let expected: Vec<u64> = pushed
+        .iter()
+        .copied()
+        .filter(|id| !acked.contains(id))
+        .collect();
     let in_order = recovered.windows(2).all(|pair| pair[0] < pair[1]);
     let missing: Vec<u64> = expected
         .iter()
         .copied()
         .filter(|id| recovered.binary_search(id).is_err())
         .collect();
-    let resurrected: Vec<u64> = recovered.iter().copied().filter(|id| acked.contains(id)).collect();
+    let resurrected: Vec<u64> = recovered
+        .iter()
+        .copied()
+        .filter(|id| acked.contains(id))
+        .collect();
     println!(
         "reopened: {} orders recovered ({} cut from a torn tail), in order: {in_order}",
         stats.recovered,
