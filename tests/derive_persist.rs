@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use elasticq::{Codec, Delivery, ElasticQueue, Error, PersistError, Priority, SyncPolicy};
 
+// The MQTT names.
+#[allow(clippy::enum_variant_names)]
 #[derive(Priority, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum QoS {
     AtMostOnce,
