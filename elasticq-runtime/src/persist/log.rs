@@ -14,18 +14,22 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
 use super::record::{self, ACK_RECORD};
 use super::segment::{self, HEADER};
 use super::SyncPolicy;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, AtomicUsize, Ordering};
 use crate::PersistError;
 
 /// Buffered bytes that are written out without waiting for a sync (policies other than
 /// `EveryWrite`).
 const WRITE_BEHIND: usize = 64 << 10;
+
+/// The longest a commit waits for callers to gather.
+const MAX_GATHER: Duration = Duration::from_micros(250);
 
 /// What the log knows of one segment file.
 #[derive(Debug)]
@@ -90,6 +94,12 @@ pub(crate) struct PartitionLog {
     committed: Condvar,
     /// The `appended` position up to which everything is synced.
     durable: AtomicU64,
+    /// Message records in the buffer.
+    buffered: AtomicUsize,
+    /// How many message records the last commit took.
+    last_group: AtomicUsize,
+    /// How long the last commit's write and sync took.
+    last_commit_nanos: AtomicU64,
     pub(crate) counters: Counters,
 }
 
@@ -170,6 +180,9 @@ impl PartitionLog {
             committing: Mutex::new(false),
             committed: Condvar::new(),
             durable: AtomicU64::new(0),
+            buffered: AtomicUsize::new(0),
+            last_group: AtomicUsize::new(0),
+            last_commit_nanos: AtomicU64::new(0),
             counters: Counters::default(),
         };
         // Segments all of whose messages were acknowledged before the restart.
@@ -208,6 +221,9 @@ impl PartitionLog {
         active.live += 1;
         active.seqs = Some(active.seqs.map_or((seq, seq), |(first, _)| (first, seq)));
         self.counters.records.fetch_add(1, Ordering::Relaxed);
+        if self.policy == SyncPolicy::EveryWrite {
+            self.buffered.fetch_add(1, Ordering::Release);
+        }
         self.counters.bytes.fetch_add(len, Ordering::Relaxed);
         self.write_behind(&mut state)?;
         Ok((seq, state.appended))
@@ -255,6 +271,9 @@ impl PartitionLog {
     }
 
     fn commit_through(&self, position: u64) -> Result<(), PersistError> {
+        if self.durable.load(Ordering::Acquire) >= position {
+            return Ok(());
+        }
         let mut committing = self.committing.lock();
         loop {
             if self.durable.load(Ordering::Acquire) >= position {
@@ -277,11 +296,15 @@ impl PartitionLog {
     /// Writes the buffer at its reserved offset and syncs the file, outside the state lock
     /// so appends continue meanwhile. Only one commit runs at a time (`committing`).
     fn commit(&self) -> Result<(), PersistError> {
+        self.gather();
+        let started = Instant::now();
         let (file, path, bytes, offset, position) = {
             let mut state = self.state.lock();
             if let Some(error) = &state.failed {
                 return Err(error.clone());
             }
+            let taken = self.buffered.swap(0, Ordering::AcqRel);
+            self.last_group.store(taken, Ordering::Relaxed);
             let spare = std::mem::take(&mut state.spare);
             let bytes = std::mem::replace(&mut state.buffer, spare);
             let offset = state.active.written;
@@ -303,6 +326,8 @@ impl PartitionLog {
                     .map_err(|e| PersistError::io(&path, "fsync", &e))
             });
         self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_commit_nanos.store(took, Ordering::Relaxed);
         let mut state = self.state.lock();
         if let Err(error) = result {
             state.failed.get_or_insert(error.clone());
@@ -315,6 +340,24 @@ impl PartitionLog {
             state.spare = bytes;
         }
         Ok(())
+    }
+
+    /// Before a commit takes the buffer: when the last commit carried several messages,
+    /// waits (a quarter of a commit at most) for as many to be buffered again. A committer
+    /// that has just returned is usually first back with its next record, and would
+    /// otherwise sync it almost alone while the producers it woke are still appending
+    /// theirs: commits would alternate between one message and the rest. A lone producer
+    /// never waits here.
+    fn gather(&self) {
+        let group = self.last_group.load(Ordering::Relaxed);
+        if group > 1 {
+            let budget = Duration::from_nanos(self.last_commit_nanos.load(Ordering::Relaxed) / 4)
+                .min(MAX_GATHER);
+            let start = Instant::now();
+            while self.buffered.load(Ordering::Acquire) < group && start.elapsed() < budget {
+                std::thread::yield_now();
+            }
+        }
     }
 
     /// Under the policies without a sync per write, writes a full buffer out.
