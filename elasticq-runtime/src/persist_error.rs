@@ -69,6 +69,14 @@ pub enum PersistError {
         /// The partitions the queue was configured with.
         configured: usize,
     },
+    /// A recovered message's priority is outside the queue's levels: the log was written
+    /// by a version of the message with more levels.
+    Priority {
+        /// The segment file.
+        path: PathBuf,
+        /// The record's offset in the file.
+        offset: u64,
+    },
     /// The log holds more messages than the queue's maximum capacity can take back.
     Capacity {
         /// The directory.
@@ -129,6 +137,12 @@ impl fmt::Display for PersistError {
                 "{} holds a log of {found} partitions, but the queue has {configured}; \
                  open it with partitions({found})",
                 dir.display()
+            ),
+            PersistError::Priority { path, offset } => write!(
+                f,
+                "{} at offset {offset}: the recovered message's priority is outside the \
+                 queue's levels; was the log written with more levels?",
+                path.display()
             ),
             PersistError::Capacity {
                 dir,

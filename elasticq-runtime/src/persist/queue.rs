@@ -143,19 +143,29 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             let found = recover::recover::<M>(directory.path(), partition, &files, durable)?;
             cuts.extend(found.cuts);
             let owed = found.messages.len();
-            for (seq, message) in found.messages {
+            for found in found.messages {
                 let record = Recorded {
                     partition,
-                    seq,
-                    message,
+                    seq: found.seq,
+                    message: found.message,
                 };
-                if queue.push_to(partition as usize, record).is_err() {
-                    return Err(PersistError::Capacity {
-                        dir: directory.path().to_path_buf(),
-                        partition: partition as usize,
-                        recovered: owed,
+                match queue.push_to(partition as usize, record) {
+                    Ok(()) => {}
+                    Err(PushError::InvalidPriority(_)) => {
+                        return Err(PersistError::Priority {
+                            path: found.path,
+                            offset: found.offset,
+                        }
+                        .into())
                     }
-                    .into());
+                    Err(_) => {
+                        return Err(PersistError::Capacity {
+                            dir: directory.path().to_path_buf(),
+                            partition: partition as usize,
+                            recovered: owed,
+                        }
+                        .into())
+                    }
                 }
             }
             recovered += owed as u64;

@@ -35,10 +35,22 @@ pub struct Cut {
     pub reason: &'static str,
 }
 
+/// A message recovery found not acknowledged, and where its record is.
+pub(crate) struct Owed<M> {
+    pub(crate) seq: u64,
+    pub(crate) message: M,
+    pub(crate) path: PathBuf,
+    pub(crate) offset: u64,
+}
+
+/// Sequence numbers and segment indexes stay below this: a log would take centuries of
+/// writes to reach it, so a value beyond it is damage (and `+ 1` never overflows).
+pub(crate) const MAX_COUNTER: u64 = 1 << 62;
+
 /// A partition's log, read back.
 pub(crate) struct Recovered<M> {
     /// The messages not acknowledged, in the order they were appended.
-    pub(crate) messages: Vec<(u64, M)>,
+    pub(crate) messages: Vec<Owed<M>>,
     pub(crate) resume: Resume,
     pub(crate) cuts: Vec<Cut>,
 }
@@ -52,15 +64,25 @@ pub(crate) fn recover<M: Codec>(
     files: &BTreeMap<u64, PathBuf>,
     durable: bool,
 ) -> Result<Recovered<M>, PersistError> {
-    let mut messages: Vec<Option<(u64, M)>> = Vec::new();
+    let mut messages: Vec<Option<Owed<M>>> = Vec::new();
     // seq -> (position in `messages`, position in `segments`)
     let mut owed: HashMap<u64, (usize, usize)> = HashMap::new();
     let mut segments: VecDeque<SegmentInfo> = VecDeque::new();
     let mut cuts = Vec::new();
     let mut next_seq = 1;
+    // After the first message, each one must carry the next sequence number: segments are
+    // only ever deleted from the front, so a gap means records were lost in between.
+    let mut contiguous = false;
     let mut damaged = false;
     let mut tail = None;
     for (&index, path) in files {
+        if index >= MAX_COUNTER {
+            return Err(PersistError::Header {
+                path: path.clone(),
+                offset: 16,
+                detail: format!("segment index {index} is beyond the range of a log"),
+            });
+        }
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -106,11 +128,20 @@ pub(crate) fn recover<M: Codec>(
             };
             match record {
                 Record::Message { seq, payload, .. } => {
-                    if seq < next_seq {
-                        let reason = "a sequence number out of order";
+                    let wrong = if seq >= MAX_COUNTER {
+                        Some("a sequence number beyond the range of a log")
+                    } else if seq < next_seq {
+                        Some("a sequence number out of order")
+                    } else if contiguous && seq > next_seq {
+                        Some("a sequence number that skips records: the records before it are lost")
+                    } else {
+                        None
+                    };
+                    if let Some(reason) = wrong {
                         damage = Some((at, record::nonzero_extent(&map[at..]), reason));
                         break;
                     }
+                    contiguous = true;
                     let message =
                         crate::from_bytes::<M>(payload).map_err(|error| PersistError::Decode {
                             path: path.clone(),
@@ -118,7 +149,12 @@ pub(crate) fn recover<M: Codec>(
                             error,
                         })?;
                     owed.insert(seq, (messages.len(), position));
-                    messages.push(Some((seq, message)));
+                    messages.push(Some(Owed {
+                        seq,
+                        message,
+                        path: path.clone(),
+                        offset: at as u64,
+                    }));
                     next_seq = seq + 1;
                     info.live += 1;
                     info.seqs = Some(info.seqs.map_or((seq, seq), |(first, _)| (first, seq)));

@@ -97,6 +97,12 @@ pub(crate) fn check_header(
             format!("the header names another segment than p{partition:04}, index {index}"),
         ));
     }
+    if bytes[28..HEADER] != [0; 4] {
+        return Err(damaged(
+            28,
+            "the segment header's padding is not zero".into(),
+        ));
+    }
     Ok(())
 }
 
