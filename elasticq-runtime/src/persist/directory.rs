@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::segment;
 use crate::PersistError;
 
 const LOCK: &str = "LOCK";
+/// How long a held lock is retried before `open` reports it held.
+const LOCK_PATIENCE: Duration = Duration::from_millis(200);
 const MANIFEST: &str = "MANIFEST";
 
 /// An open log directory. Holding it holds an exclusive lock on the directory's `LOCK` file:
@@ -34,15 +37,25 @@ impl Directory {
             .truncate(false)
             .open(&lock_path)
             .map_err(|e| PersistError::io(&lock_path, "open", &e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(PersistError::Locked {
-                    dir: path.to_path_buf(),
-                })
-            }
-            Err(TryLockError::Error(error)) => {
-                return Err(PersistError::io(&lock_path, "lock", &error))
+        // A lock can outlive its queue for a moment: a process forked by any thread of the
+        // owner (to run a command) shares the owner's open files until it execs, and with
+        // them the lock. So a held lock is retried briefly before it counts as another
+        // queue's.
+        let started = Instant::now();
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(PersistError::Locked {
+                        dir: path.to_path_buf(),
+                    })
+                }
+                Err(TryLockError::Error(error)) => {
+                    return Err(PersistError::io(&lock_path, "lock", &error))
+                }
             }
         }
         let directory = Directory {
