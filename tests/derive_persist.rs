@@ -339,3 +339,19 @@ mod serde_codec {
         assert_eq!(queue.pop(), Some(event));
     }
 }
+
+#[test]
+fn a_segment_of_a_partition_the_log_does_not_have_is_a_named_error() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(JobQueue::open(dir.path()).unwrap());
+    let stray = dir.path().join("p0003-0000000000000000.wal");
+    std::fs::copy(dir.path().join("p0000-0000000000000000.wal"), &stray).unwrap();
+    match JobQueue::open(dir.path()) {
+        Err(Error::Persist(PersistError::Header {
+            path, offset: 12, ..
+        })) => {
+            assert_eq!(path, stray)
+        }
+        other => panic!("expected a header error on the stray segment, got {other:?}"),
+    }
+}

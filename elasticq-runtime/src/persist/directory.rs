@@ -64,6 +64,18 @@ impl Directory {
         };
         let segments = directory.list()?;
         directory.check_manifest(partitions, &segments)?;
+        // The manifest and the queue agree; a segment beyond them is not ours to ignore.
+        if let Some((&partition, files)) = segments.range(partitions as u32..).next() {
+            if let Some(path) = files.values().next() {
+                return Err(PersistError::Header {
+                    path: path.clone(),
+                    offset: 12,
+                    detail: format!(
+                        "a segment of partition {partition}, but the log has {partitions} partitions"
+                    ),
+                });
+            }
+        }
         Ok((directory, segments))
     }
 

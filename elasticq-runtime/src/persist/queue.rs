@@ -135,13 +135,14 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         let durable = policy != SyncPolicy::None;
         let (directory, mut files) = Directory::open(options.get_dir(), partitions)?;
         let mut logs = Vec::with_capacity(partitions);
-        let mut cuts = Vec::new();
+        let mut planned = Vec::new();
+        let mut resumes = Vec::with_capacity(partitions);
         let mut recovered = 0;
         for partition in 0..partitions {
             let partition = partition as u32;
             let files = files.remove(&partition).unwrap_or_default();
-            let found = recover::recover::<M>(directory.path(), partition, &files, durable)?;
-            cuts.extend(found.cuts);
+            let found = recover::recover::<M>(partition, &files)?;
+            planned.extend(found.cuts);
             let owed = found.messages.len();
             for found in found.messages {
                 let record = Recorded {
@@ -169,12 +170,17 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
                 }
             }
             recovered += owed as u64;
+            resumes.push(found.resume);
+        }
+        // Every partition read back: only now is any file changed.
+        let cuts = recover::apply(directory.path(), planned, durable)?;
+        for (partition, resume) in resumes.into_iter().enumerate() {
             let log = PartitionLog::new(
                 directory.path(),
-                partition,
+                partition as u32,
                 policy,
                 options.get_segment_bytes(),
-                found.resume,
+                resume,
             )?;
             logs.push(CachePadded::new(log));
         }
@@ -1070,22 +1076,23 @@ impl<M> Delivery<M> {
     /// }
     /// ```
     pub fn ack_all(batch: Vec<Delivery<M>>) -> Result<Vec<M>, AckError<Vec<M>>> {
-        let Some(first) = batch.first() else {
-            return Ok(Vec::new());
-        };
-        let logs = Arc::clone(&first.logs);
-        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); logs.partitions.len()];
+        // Deliveries may come from several queues (and so several logs): each is
+        // acknowledged in its own log, grouped by log and partition.
+        let mut groups: Vec<(Arc<Logs>, u32, Vec<u64>)> = Vec::new();
         let mut messages = Vec::with_capacity(batch.len());
         for delivery in batch {
-            seqs[delivery.partition as usize].push(delivery.seq);
+            let found = groups.iter_mut().find(|(logs, partition, _)| {
+                Arc::ptr_eq(logs, &delivery.logs) && *partition == delivery.partition
+            });
+            match found {
+                Some((_, _, seqs)) => seqs.push(delivery.seq),
+                None => groups.push((delivery.logs, delivery.partition, vec![delivery.seq])),
+            }
             messages.push(delivery.message);
         }
         let mut first_error = None;
-        for (partition, seqs) in seqs.into_iter().enumerate() {
-            if seqs.is_empty() {
-                continue;
-            }
-            let log = logs.log(partition as u32);
+        for (logs, partition, seqs) in groups {
+            let log = logs.log(partition);
             if let Err(error) = log
                 .ack(seqs)
                 .and_then(|position| log.wait_durable(position))

@@ -52,17 +52,17 @@ pub(crate) struct Recovered<M> {
     /// The messages not acknowledged, in the order they were appended.
     pub(crate) messages: Vec<Owed<M>>,
     pub(crate) resume: Resume,
-    pub(crate) cuts: Vec<Cut>,
+    /// What must be cut before the log takes writes again: done by [`apply`] once every
+    /// partition has been read back, so that an `open` that fails changes no file.
+    pub(crate) cuts: Vec<PlannedCut>,
 }
 
 /// Reads the segments of `partition` (by index). Records are kept up to the first one that
 /// is torn or corrupt; the rest of that segment and every later segment is cut: saved beside
 /// it as `*.cut`, and removed from the log so that new writes never follow damage.
 pub(crate) fn recover<M: Codec>(
-    dir: &Path,
     partition: u32,
     files: &BTreeMap<u64, PathBuf>,
-    durable: bool,
 ) -> Result<Recovered<M>, PersistError> {
     let mut messages: Vec<Option<Owed<M>>> = Vec::new();
     // seq -> (position in `messages`, position in `segments`)
@@ -94,16 +94,13 @@ pub(crate) fn recover<M: Codec>(
             .len();
         if damaged {
             // Everything after the first damage is cut, so that the log stays a prefix.
-            drop(file);
-            let saved = cut_path(path, 0);
-            std::fs::rename(path, &saved).map_err(|e| PersistError::io(path, "rename", &e))?;
-            cuts.push(report(
-                path,
-                &saved,
-                0,
-                len,
-                "after damage in an earlier segment",
-            ));
+            cuts.push(PlannedCut {
+                path: path.clone(),
+                offset: 0,
+                bytes: len,
+                reason: "after damage in an earlier segment",
+                whole: true,
+            });
             continue;
         }
         let map = map(path, &file, len)?;
@@ -174,15 +171,18 @@ pub(crate) fn recover<M: Codec>(
         }
         drop(map);
         if let Some((at, extent, reason)) = damage {
-            cuts.push(set_aside(path, &file, at as u64, extent as u64, reason)?);
+            cuts.push(PlannedCut {
+                path: path.clone(),
+                offset: at as u64,
+                bytes: extent as u64,
+                reason,
+                whole: false,
+            });
             damaged = true;
         }
-        // Zeros from `at` to the end (checked, or just written): appends can go on there.
+        // Zeros from `at` to the end (checked, or zeroed by the cut): appends can go on there.
         tail = Some(at as u64);
         segments.push_back(info);
-    }
-    if durable && !cuts.is_empty() {
-        segment::sync_dir(dir)?;
     }
     let next_index = files.keys().next_back().map_or(0, |last| last + 1);
     Ok(Recovered {
@@ -197,6 +197,51 @@ pub(crate) fn recover<M: Codec>(
     })
 }
 
+/// A cut recovery decided on: the bytes from `offset` of `path` (the whole file when
+/// `whole`).
+pub(crate) struct PlannedCut {
+    path: PathBuf,
+    offset: u64,
+    bytes: u64,
+    reason: &'static str,
+    whole: bool,
+}
+
+/// Makes the cuts: saves what each one removes beside its segment, zeroes a cut tail in
+/// place and renames a wholly cut segment away; then syncs the directory when `durable`.
+pub(crate) fn apply(
+    dir: &Path,
+    planned: Vec<PlannedCut>,
+    durable: bool,
+) -> Result<Vec<Cut>, PersistError> {
+    let mut cuts = Vec::with_capacity(planned.len());
+    for cut in planned {
+        let PlannedCut {
+            path,
+            offset,
+            bytes,
+            reason,
+            whole,
+        } = cut;
+        if whole {
+            let saved = cut_path(&path, 0);
+            std::fs::rename(&path, &saved).map_err(|e| PersistError::io(&path, "rename", &e))?;
+            cuts.push(report(&path, &saved, 0, bytes, reason));
+        } else {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| PersistError::io(&path, "open", &e))?;
+            cuts.push(set_aside(&path, &file, offset, bytes, reason)?);
+        }
+    }
+    if durable && !cuts.is_empty() {
+        segment::sync_dir(dir)?;
+    }
+    Ok(cuts)
+}
+
 fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
     if len < HEADER as u64 {
         return Err(PersistError::Header {
@@ -206,8 +251,8 @@ fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
         });
     }
     // SAFETY: the mapping is only read, and nothing writes the file while it is mapped: the
-    // directory lock keeps out every other queue, and recovery drops each mapping before it
-    // changes the file (`set_aside`); the log writes new segments only.
+    // directory lock keeps out every other queue, and every mapping is dropped before any
+    // file is changed (cuts are applied after all partitions are read).
     // A process outside elasticq truncating the file meanwhile could fault the read; that
     // is outside what the lock can prevent, as for any mapped file.
     unsafe { Mmap::map(file) }.map_err(|e| PersistError::io(path, "map", &e))
@@ -236,11 +281,23 @@ fn set_aside(
     Ok(report(path, &cut_path, offset, bytes, reason))
 }
 
-/// Where the bytes cut at `offset` of `path` are saved.
+/// Where the bytes cut at `offset` of `path` are saved: `{path}.{offset}.cut`, or with a
+/// counter after it when an earlier cut at the same place was saved there (appends resume
+/// where a cut was, so a later crash can tear the same offset again): `{path}.{offset}-{n}.cut`.
 fn cut_path(path: &Path, offset: u64) -> PathBuf {
-    let mut saved = path.as_os_str().to_owned();
-    saved.push(format!(".{offset}.cut"));
-    PathBuf::from(saved)
+    let named = |suffix: String| {
+        let mut saved = path.as_os_str().to_owned();
+        saved.push(suffix);
+        PathBuf::from(saved)
+    };
+    let first = named(format!(".{offset}.cut"));
+    if !first.exists() {
+        return first;
+    }
+    (1..)
+        .map(|n| named(format!(".{offset}-{n}.cut")))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or(first)
 }
 
 fn report(path: &Path, saved: &Path, offset: u64, bytes: u64, reason: &'static str) -> Cut {
