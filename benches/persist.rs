@@ -3,7 +3,8 @@
 //!
 //! - `persist_pair/*`: one thread pushes a message with a 100-byte payload and pops it again
 //!   (the pop writes an acknowledgement), under `sync = none`, `periodic(ms = 100)` and
-//!   `every_write`, and on a non-persisted queue;
+//!   `every_write`, and on a non-persisted queue; `disk_fdatasync` is the floor under
+//!   `every_write`: a record-sized write and an `fdatasync` on a zero-filled file, no queue;
 //! - `persist_batch100/*`: `push_batch` of 100 messages, then `pop_batch(100)`;
 //! - `persist_group_commit/*`: four producers push `GROUP_MESSAGES` messages between them
 //!   under `every_write` into one queue without partitions while one consumer pops them;
@@ -12,11 +13,15 @@
 //!
 //! After the groups, a short measurement of its own compares the pair against the figures of
 //! the seed crate (1,633 ns per push+pop with no sync, 163,880 ns with an fsync every write)
-//! and prints the ratios against the targets.
+//! and prints the ratios against the targets, with the disk's own write+`fdatasync` measured
+//! alongside: the seed's `every_write` figure is bound to the disk it was measured on.
 //!
 //! Run it with `cargo bench --bench persist -- --warm-up-time 1 --measurement-time 3`.
 
+use std::fs::{File, OpenOptions};
 use std::hint::black_box;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
@@ -50,6 +55,8 @@ const PAYLOAD: usize = 100;
 const BATCH: usize = 100;
 /// Segment files: zero-filled at creation under `every_write`, so kept small.
 const SEGMENT_BYTES: u64 = 8 << 20;
+/// Bytes per write in `disk_fdatasync`, about a message record of `Msg`.
+const RECORD: usize = 160;
 /// Messages per iteration of the group-commit run.
 const GROUP_MESSAGES: u64 = 2_000;
 /// Producers in the group-commit run.
@@ -108,6 +115,32 @@ fn open_in(dir: &Path, sync: SyncPolicy) -> MsgQueue {
         .expect("a valid persisted queue")
 }
 
+/// A file of `SEGMENT_BYTES` zero-filled and synced, as a segment under `every_write`, so
+/// that an `fdatasync` after a write inside it has no size or allocation to record.
+fn zero_filled(dir: &Path) -> File {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(dir.join("disk_fdatasync"))
+        .expect("a file in the temporary directory");
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..SEGMENT_BYTES / zeros.len() as u64 {
+        file.write_all(&zeros).expect("room on disk");
+    }
+    file.sync_all().expect("a sync");
+    file
+}
+
+/// One `RECORD`-byte write at the `n`-th slot of `file` (wrapping within it) and an
+/// `fdatasync`: what `every_write` cannot go below per push.
+fn write_and_sync(file: &File, record: &[u8], n: u64) {
+    let offset = n * RECORD as u64 % SEGMENT_BYTES;
+    file.write_all_at(record, offset).expect("a write");
+    file.sync_data().expect("an fdatasync");
+}
+
 /// `every_write` costs an fdatasync per push: few samples, flat, a short measurement.
 fn slow(group: &mut Group, sync: SyncPolicy) {
     if sync == SyncPolicy::EveryWrite {
@@ -143,6 +176,17 @@ fn persist_pair(c: &mut Criterion) {
             })
         });
     }
+
+    // `slow` has set up the group for `every_write`, which this floor shares.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = zero_filled(dir.path());
+    let record = [0xA5u8; RECORD];
+    group.bench_function("disk_fdatasync", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            write_and_sync(&file, &record, i);
+        })
+    });
     group.finish();
 }
 
@@ -272,6 +316,22 @@ fn pair_ns(sync: SyncPolicy, pairs: u64) -> f64 {
     run(pairs).as_nanos() as f64 / pairs as f64
 }
 
+/// Mean ns per write+`fdatasync` over `n` of them, after a tenth as many to warm up.
+fn disk_ns(n: u64) -> f64 {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = zero_filled(dir.path());
+    let record = [0xA5u8; RECORD];
+    let run = |count: u64| {
+        let start = Instant::now();
+        for k in 0..count {
+            write_and_sync(&file, &record, k);
+        }
+        start.elapsed()
+    };
+    run(n / 10);
+    run(n).as_nanos() as f64 / n as f64
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -284,6 +344,7 @@ fn verdict(met: bool) -> &'static str {
 fn seed_ratios() {
     let none = pair_ns(SyncPolicy::None, 200_000);
     let every_write = pair_ns(SyncPolicy::EveryWrite, 2_000);
+    let disk = disk_ns(2_000);
     let (queue, _dir) = open(SyncPolicy::EveryWrite);
     group_commit_once(&queue);
     let (records, fsyncs, per_fsync) = per_fsync(&queue);
@@ -301,6 +362,12 @@ fn seed_ratios() {
         "  every_write: {every_write:>10.0} ns per pair, {every_write_ratio:.3}x the seed's \
          {SEED_EVERY_WRITE_NS:.0} ns (target <= {TARGET_EVERY_WRITE}x: {})",
         verdict(every_write_ratio <= TARGET_EVERY_WRITE)
+    );
+    println!(
+        "  the disk's own {RECORD}-byte write + fdatasync: {disk:>10.0} ns, {:.3}x the seed's \
+         every_write; every_write is {:.2}x it",
+        disk / SEED_EVERY_WRITE_NS,
+        every_write / disk
     );
     println!(
         "  every_write, {PRODUCERS} producers: {per_fsync:.2} messages per fsync \
