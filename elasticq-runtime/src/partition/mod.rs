@@ -157,26 +157,30 @@ impl<M: Message, L: Lane<M>> Partitioned<M, L> {
 
     #[inline]
     fn lane_for(&self, message: &M) -> &L {
-        &self.lanes[self.route(message)]
+        &self.lanes[self.route(message.route())]
     }
 
-    /// The partition a message goes to: its key's partition, or the next in turn without a
-    /// key. Each call without a key moves the turn.
+    /// The partition a message with this [`Message::route`] goes to: its key's partition, or
+    /// the next in turn without a key (each such call moves the turn). A layer that must know
+    /// the partition before it pushes (the persistence layer, which writes that partition's
+    /// log first) routes with it, then pushes with [`push_to`](Self::push_to).
     ///
     /// ```
-    /// # use elasticq_runtime::{Config, Engine, LockedQueue, Partitioned};
+    /// # use elasticq_runtime::{stable_hash, Config, Engine, LockedQueue, Partitioned};
     /// # struct M; impl elasticq_runtime::Message for M { type Queue = (); type Lanes<E: elasticq_runtime::Lane<Self>> = E; const NAME: &'static str = "M"; }
     /// let queue = Partitioned::<M, LockedQueue<M>>::with_config(Config::new().partitions(2))?;
-    /// assert_eq!((queue.route(&M), queue.route(&M)), (0, 1)); // no key: round robin
+    /// assert_eq!((queue.route(None), queue.route(None)), (0, 1)); // no key: round robin
+    /// let hash = stable_hash("client-7");
+    /// assert_eq!(queue.route(Some(hash)), queue.partition_of_hash(hash));
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     #[inline]
-    pub fn route(&self, message: &M) -> usize {
+    pub fn route(&self, route: Option<u64>) -> usize {
         let partitions = self.lanes.len();
         if partitions == 1 {
             return 0;
         }
-        match message.route() {
+        match route {
             Some(hash) => partition_index(hash, partitions),
             None => self.push_turn.fetch_add(1, Ordering::Relaxed) % partitions,
         }

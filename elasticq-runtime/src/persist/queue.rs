@@ -12,7 +12,7 @@ use super::directory::Directory;
 use super::log::PartitionLog;
 use super::recover::{self, Cut};
 use super::{PersistOptions, SyncPolicy};
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
 use crate::{
     Codec, Config, Durable, Engine, Error, Lane, Partitioned, PersistError, PopError, PushError,
     Recorded, Stats,
@@ -92,7 +92,6 @@ pub struct Persistent<M, L> {
     /// without an encoding is then one error, where the queue is opened.
     encode: fn(&M, &mut Vec<u8>),
     logs: Arc<Logs>,
-    push_turn: AtomicUsize,
     syncer: Option<Syncer>,
 }
 
@@ -200,7 +199,6 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             queue,
             encode: M::encode,
             logs,
-            push_turn: AtomicUsize::new(0),
             syncer,
         })
     }
@@ -208,13 +206,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     fn partition_for(&self, message: &M) -> u32 {
-        let partitions = self.queue.partitions();
-        let partition = match message.route() {
-            Some(hash) => self.queue.partition_of_hash(hash),
-            None if partitions == 1 => 0,
-            None => self.push_turn.fetch_add(1, Ordering::Relaxed) % partitions,
-        };
-        partition as u32
+        self.queue.route(message.route()) as u32
     }
 
     /// Writes `message`'s record and waits for it as the policy says; the message comes back

@@ -250,11 +250,11 @@ fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
             detail: format!("the file is {len} bytes, shorter than a segment header ({HEADER})"),
         });
     }
+    // A process outside elasticq truncating the file meanwhile could fault the read; that
+    // is outside what the lock can prevent, as for any mapped file.
     // SAFETY: the mapping is only read, and nothing writes the file while it is mapped: the
     // directory lock keeps out every other queue, and every mapping is dropped before any
     // file is changed (cuts are applied after all partitions are read).
-    // A process outside elasticq truncating the file meanwhile could fault the read; that
-    // is outside what the lock can prevent, as for any mapped file.
     unsafe { Mmap::map(file) }.map_err(|e| PersistError::io(path, "map", &e))
 }
 
