@@ -41,7 +41,14 @@ pub use elasticq_runtime::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
-pub use elasticq_runtime::{Durable, PersistError, Recorded};
+#[cfg(feature = "tokio")]
+pub use elasticq_runtime::{
+    Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
+    ProcessorBuilder, ProcessorError, ProcessorHandle, ProcessorOptions, ProcessorSettings,
+    ProcessorStats, PushAsync, QueueSink, QueueStream, ShutdownReport, TakenBatch,
+    ThreadProcessorHandle, MAX_BACKOFF,
+};
+pub use elasticq_runtime::{Durable, GeneratedQueue, PersistError, Recorded, Signals};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
 /// with `crate = ...`), so that the user's own items named `Result`, `Vec` or `Option` cannot
@@ -69,8 +76,20 @@ pub mod __private {
     pub use elasticq_runtime::{serde_decode, serde_encode};
     #[cfg(feature = "persist")]
     pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};
-    pub use elasticq_runtime::{Durable, PersistError, Recorded};
+    pub use elasticq_runtime::{Durable, GeneratedQueue, PersistError, Recorded, Signals};
+    #[cfg(feature = "tokio")]
+    pub use elasticq_runtime::{
+        PopAsync, PopAsyncTimeout, ProcessorBuilder, PushAsync, QueueSink, QueueStream,
+    };
     pub use std::convert::AsRef;
+    pub use std::sync::Arc;
+
+    #[cfg(not(feature = "tokio"))]
+    pub use crate::__elasticq_tokio_disabled as tokio_items;
+    /// Expands to the generated queue's async methods when elasticq has its `tokio`
+    /// feature, and to nothing otherwise.
+    #[cfg(feature = "tokio")]
+    pub use crate::__elasticq_tokio_enabled as tokio_items;
     pub use std::path::Path;
 
     #[cfg(not(feature = "persist"))]
@@ -129,6 +148,18 @@ pub mod __private {
     )]
     pub trait KeyOf<K: ?Sized> {}
     impl<M: PartitionKey> KeyOf<M::Key> for M {}
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_tokio_enabled {
+    ($($items:tt)*) => { $($items)* };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_tokio_disabled {
+    ($($items:tt)*) => {};
 }
 
 #[doc(hidden)]

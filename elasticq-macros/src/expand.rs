@@ -19,6 +19,8 @@ use crate::check;
 use crate::impls::message_impls;
 use crate::persist_keys::SyncKind;
 
+mod async_api;
+
 /// Which layers the queue is composed of, and so which calls it offers.
 struct Layers {
     /// `pop_priority` / `len_priority`, naming levels by this type; `Guarded` when the
@@ -401,6 +403,20 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         }
         (None, Some(bound)) => quote!(where #bound),
     };
+    let async_api::AsyncItems {
+        methods: async_methods,
+        trait_impl: generated_queue_impl,
+    } = async_api::async_api(
+        spec,
+        &async_api::Context {
+            private: &private,
+            impl_generics: quote!(#impl_generics),
+            ty_generics: quote!(#ty_generics),
+            impl_where: &impl_where,
+            engine_trait: &engine_trait,
+            persisted: persist.is_some(),
+        },
+    );
     let (constructor, build, build_doc) = if persist.is_some() {
         (
             quote! {
@@ -448,6 +464,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         #[doc = #queue_doc]
         #vis struct #ident #generics #where_clause {
             inner: #inner,
+            signals: #private::Signals,
         }
 
         #[doc = #builder_doc]
@@ -475,13 +492,21 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #push_doc
             #[inline]
             #vis fn push(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
-                #engine_trait::push(&self.inner, #value)
+                let __pushed = #engine_trait::push(&self.inner, #value);
+                if __pushed.is_ok() {
+                    self.signals.pushed(1);
+                }
+                __pushed
             }
 
             #pop_doc
             #[inline]
             #vis fn pop(&self) -> #private::Option<#message> {
-                #engine_trait::pop(&self.inner)
+                let __popped = #engine_trait::pop(&self.inner);
+                if __popped.is_some() {
+                    self.signals.popped();
+                }
+                __popped
             }
 
             #push_timeout_doc
@@ -490,7 +515,11 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 #value: #message,
                 #timeout: #private::Duration,
             ) -> #private::Result<(), #private::PushError<#message>> {
-                #engine_trait::push_timeout(&self.inner, #value, #timeout)
+                let __pushed = #engine_trait::push_timeout(&self.inner, #value, #timeout);
+                if __pushed.is_ok() {
+                    self.signals.pushed(1);
+                }
+                __pushed
             }
 
             #pop_timeout_doc
@@ -498,7 +527,11 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #timeout: #private::Duration,
             ) -> #private::Result<#message, #private::PopError> {
-                #engine_trait::pop_timeout(&self.inner, #timeout)
+                let __popped = #engine_trait::pop_timeout(&self.inner, #timeout);
+                if __popped.is_ok() {
+                    self.signals.popped();
+                }
+                __popped
             }
 
             #push_batch_doc
@@ -506,12 +539,19 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #items: impl #private::IntoIterator<Item = #message>,
             ) -> #private::Result<(), #private::PushError<#private::Vec<#message>>> {
-                #engine_trait::push_batch(&self.inner, #items)
+                let __pushed = #engine_trait::push_batch(&self.inner, #items);
+                // Part of a refused batch may have gone in: wake every waiting consumer.
+                self.signals.pushed(::core::primitive::usize::MAX);
+                __pushed
             }
 
             #pop_batch_doc
             #vis fn pop_batch(&self, #max: #usize) -> #private::Vec<#message> {
-                #engine_trait::pop_batch(&self.inner, #max)
+                let __popped = #engine_trait::pop_batch(&self.inner, #max);
+                if !__popped.is_empty() {
+                    self.signals.popped();
+                }
+                __popped
             }
 
             /// The number of messages queued (exact when no call is in flight).
@@ -531,18 +571,22 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
 
             /// Drops every queued message (they count as dequeued).
             #vis fn clear(&self) {
-                #engine_trait::clear(&self.inner)
+                #engine_trait::clear(&self.inner);
+                self.signals.popped();
             }
 
             /// Removes and returns every queued message.
             #vis fn drain(&self) -> #private::Vec<#message> {
-                #engine_trait::drain(&self.inner)
+                let __drained = #engine_trait::drain(&self.inner);
+                self.signals.popped();
+                __drained
             }
 
             /// Closes the queue: later pushes fail with `PushError::Closed`, waiting callers
             /// wake, and queued messages can still be popped.
             #vis fn close(&self) {
-                #engine_trait::close(&self.inner)
+                #engine_trait::close(&self.inner);
+                self.signals.closed();
             }
 
             /// Whether [`close`](Self::close) has been called.
@@ -565,7 +609,10 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #partition_methods
             #map_methods
             #persist_methods
+            #async_methods
         }
+
+        #generated_queue_impl
 
         impl #impl_generics #builder #ty_generics #impl_where {
             /// Sets how many messages the queue holds before its first growth.
@@ -605,7 +652,10 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #build_doc
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
                 match #build {
-                    #private::Ok(__inner) => #private::Ok(#ident { inner: __inner }),
+                    #private::Ok(__inner) => #private::Ok(#ident {
+                        inner: __inner,
+                        signals: #private::Signals::new(),
+                    }),
                     #private::Err(__error) => #private::Err(__error),
                 }
             }
@@ -670,7 +720,13 @@ fn priority_methods(
         #guarded_doc
         #vis fn pop_priority #generics (&self, #level: #level_ty) -> #private::Option<#message> #bound {
             match #index {
-                #private::Some(__index) => #lane::pop_level(&self.inner, __index),
+                #private::Some(__index) => {
+                    let __popped = #lane::pop_level(&self.inner, __index);
+                    if __popped.is_some() {
+                        self.signals.popped();
+                    }
+                    __popped
+                }
                 #private::None => #private::None,
             }
         }
@@ -741,13 +797,21 @@ fn partition_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream
         /// Pops the next message of partition `partition` only (one consumer per partition
         /// keeps each partition's order); `None` if it is empty or does not exist.
         #vis fn pop_from(&self, #partition: #usize) -> #private::Option<#message> {
-            self.inner.pop_from(#partition)
+            let __popped = self.inner.pop_from(#partition);
+            if __popped.is_some() {
+                self.signals.popped();
+            }
+            __popped
         }
 
         /// Pops up to `max` messages of partition `partition` only; empty if it does not
         /// exist.
         #vis fn pop_batch_from(&self, #partition: #usize, #max: #usize) -> #private::Vec<#message> {
-            self.inner.pop_batch_from(#partition, #max)
+            let __popped = self.inner.pop_batch_from(#partition, #max);
+            if !__popped.is_empty() {
+                self.signals.popped();
+            }
+            __popped
         }
 
         /// How many messages partition `partition` holds (0 if it does not exist).
@@ -777,7 +841,11 @@ fn map_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
         /// its place and counts an overwrite), or a stale put that is ignored and counted.
         /// The outcome hands back the displaced or refused message.
         #vis fn put(&self, #value: #message) -> #private::Result<#private::Put<#message>, #private::PushError<#message>> {
-            self.inner.put(#value)
+            let __put = self.inner.put(#value);
+            if __put.is_ok() {
+                self.signals.pushed(1);
+            }
+            __put
         }
 
         /// A copy of the message queued under `key` (or a form it borrows as).
@@ -794,12 +862,20 @@ fn map_methods(spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
         where
             #key_ty: #private::Borrow<#borrowed>,
         {
-            self.inner.remove(#key)
+            let __removed = self.inner.remove(#key);
+            if __removed.is_some() {
+                self.signals.popped();
+            }
+            __removed
         }
 
         /// Pops the oldest entry with the number of times it was overwritten while queued.
         #vis fn pop_entry(&self) -> #private::Option<#private::Entry<#message>> {
-            self.inner.pop_entry()
+            let __popped = self.inner.pop_entry();
+            if __popped.is_some() {
+                self.signals.popped();
+            }
+            __popped
         }
     }
 }
@@ -922,13 +998,21 @@ fn persist_items(
         quote! {
             /// Like `pop_delivery`, from partition `partition` only.
             #vis fn pop_delivery_from(&self, #partition: #usize) -> #private::Option<#private::Delivery<#message>> {
-                #private::Persistent::pop_delivery_from(&self.inner, #partition)
+                let __popped = #private::Persistent::pop_delivery_from(&self.inner, #partition);
+                if __popped.is_some() {
+                    self.signals.popped();
+                }
+                __popped
             }
 
             /// Up to `max` deliveries from partition `partition`, oldest first; acknowledge
             /// them together with `elasticq::Delivery::ack_all` once the batch is handled.
             #vis fn pop_delivery_batch_from(&self, #partition: #usize, #max: #usize) -> #private::Vec<#private::Delivery<#message>> {
-                #private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max)
+                let __popped = #private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max);
+                if !__popped.is_empty() {
+                    self.signals.popped();
+                }
+                __popped
             }
         }
     });
@@ -960,7 +1044,11 @@ fn persist_items(
             /// is handled. A delivery never acknowledged (dropped, or the process died) is
             /// delivered again after the queue is next opened.
             #vis fn pop_delivery(&self) -> #private::Option<#private::Delivery<#message>> {
-                #private::Persistent::pop_delivery(&self.inner)
+                let __popped = #private::Persistent::pop_delivery(&self.inner);
+                if __popped.is_some() {
+                    self.signals.popped();
+                }
+                __popped
             }
 
             #partitioned

@@ -23,8 +23,10 @@
 //! # Ok::<(), elasticq_runtime::Error>(())
 //! ```
 
+mod asynchronous;
 mod codec;
 mod config;
+mod doc_queue;
 mod engine;
 mod error;
 mod lane;
@@ -38,11 +40,16 @@ mod partition;
 mod persist;
 mod persist_error;
 mod priority;
+#[cfg(feature = "tokio")]
+mod processor;
 mod recorded;
 mod stats;
 mod sync;
 mod wait;
 
+pub use asynchronous::{GeneratedQueue, Signal, Signals, Waiter};
+#[cfg(feature = "tokio")]
+pub use asynchronous::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
 pub use codec::{decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError};
 #[cfg(feature = "serde")]
 pub use codec::{serde_decode, serde_encode};
@@ -63,5 +70,17 @@ pub use persist::{
 };
 pub use persist_error::PersistError;
 pub use priority::{IntegerPriority, Prioritized, Priority};
+#[cfg(feature = "tokio")]
+pub use processor::{
+    Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, ProcessorBuilder, ProcessorError,
+    ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
+    TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
+};
 pub use recorded::{Durable, Recorded};
 pub use stats::Stats;
+
+#[doc(hidden)]
+pub mod __doc {
+    //! Support for the runtime's own examples; not part of the API.
+    pub use crate::doc_queue::Jobs;
+}

@@ -1,0 +1,187 @@
+//! The generated queue's async side: its `GeneratedQueue` impl (what the runtime's futures,
+//! stream and sink adapters and processor call), and the inherent `push_async`, `pop_async`,
+//! `pop_async_timeout`, `stream`, `sink` and `processor`, which exist only when elasticq has
+//! its `tokio` feature.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Ident;
+
+use super::QueueSpec;
+
+/// What `async_api` needs from the queue's other items.
+pub(super) struct Context<'a> {
+    pub(super) private: &'a TokenStream,
+    pub(super) impl_generics: TokenStream,
+    pub(super) ty_generics: TokenStream,
+    pub(super) impl_where: &'a TokenStream,
+    /// How the generated code calls the inner composition (`Engine` or `Persistent`).
+    pub(super) engine_trait: &'a TokenStream,
+    pub(super) persisted: bool,
+}
+
+pub(super) struct AsyncItems {
+    /// Inherent methods (inside the queue's `impl` block).
+    pub(super) methods: TokenStream,
+    /// The `GeneratedQueue` impl.
+    pub(super) trait_impl: TokenStream,
+}
+
+pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
+    let Context {
+        private,
+        impl_generics,
+        ty_generics,
+        impl_where,
+        engine_trait,
+        persisted,
+    } = cx;
+    let (vis, ident, message) = (spec.vis, &spec.ident, &spec.message);
+    let name = syn::LitStr::new(&ident.to_string(), ident.span());
+    let usize = quote!(::core::primitive::usize);
+    let value = Ident::new("__message", Span::mixed_site());
+    let partition = Ident::new("__partition", Span::mixed_site());
+    let max = Ident::new("__max", Span::mixed_site());
+    let timeout = Ident::new("__timeout", Span::mixed_site());
+
+    // What a processor batch is, and how one is taken from a partition.
+    let (item, batch, take, count_partitions) = if *persisted {
+        (
+            quote!(#message),
+            quote!(#private::Vec<#private::Delivery<#message>>),
+            quote!(#private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max)),
+            quote!(#private::Persistent::partitions(&self.inner)),
+        )
+    } else if spec.layers.map {
+        (
+            quote!(#private::Entry<#message>),
+            quote!(#private::Vec<#private::Entry<#message>>),
+            quote!(self.inner.pop_entries_from(#partition, #max)),
+            quote!(self.inner.partitions()),
+        )
+    } else if spec.layers.partitioned {
+        (
+            quote!(#message),
+            quote!(#private::Vec<#message>),
+            quote!(self.inner.pop_batch_from(#partition, #max)),
+            quote!(self.inner.partitions()),
+        )
+    } else {
+        (
+            quote!(#message),
+            quote!(#private::Vec<#message>),
+            quote!(if #partition == 0 {
+                #engine_trait::pop_batch(&self.inner, #max)
+            } else {
+                #private::Vec::new()
+            }),
+            quote!(1),
+        )
+    };
+
+    let trait_impl = quote! {
+        impl #impl_generics #private::GeneratedQueue for #ident #ty_generics #impl_where {
+            type Message = #message;
+            type Item = #item;
+            type Batch = #batch;
+            const NAME: &'static ::core::primitive::str = #name;
+
+            fn signals(&self) -> &#private::Signals {
+                &self.signals
+            }
+
+            fn push(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
+                #ident::push(self, #value)
+            }
+
+            fn pop(&self) -> #private::Option<#message> {
+                #ident::pop(self)
+            }
+
+            fn is_closed(&self) -> ::core::primitive::bool {
+                #engine_trait::is_closed(&self.inner)
+            }
+
+            fn len(&self) -> #usize {
+                #engine_trait::len(&self.inner)
+            }
+
+            fn count_partitions(&self) -> #usize {
+                #count_partitions
+            }
+
+            fn take(&self, #partition: #usize, #max: #usize) -> #batch {
+                let __batch = #take;
+                if !__batch.is_empty() {
+                    self.signals.popped();
+                }
+                __batch
+            }
+        }
+    };
+
+    let processor_doc = if spec.layers.map {
+        "the entries of its partition, each with the number of times it was overwritten while queued"
+    } else if *persisted {
+        "the messages of its partition, acknowledged in the log only once the function succeeds (at least once across crashes)"
+    } else {
+        "the messages of its partition, oldest first"
+    };
+    let processor_doc = format!(
+        "PartitionedBuffer's processing cycle over this queue: `processor().interval(d).\
+         batch_size(n).timeout(d).spawn(f)` starts one tokio task per partition (or \
+         `spawn_threads(f)` one thread), each calling `f` every interval with {processor_doc}, \
+         in batches of at most `batch_size`. A batch whose `f` fails or panics is retried with \
+         backoff, then handed to the `dead_letter` callback or dropped; the handle's \
+         `update_options` changes running workers and `shutdown` processes what is left. \
+         Called on an `Arc` of the queue."
+    );
+
+    let methods = quote! {
+        #private::tokio_items! {
+            /// Pushes `message`, waiting without blocking the thread while the queue is full at
+            /// its maximum. Every other refusal (closed, an invalid priority, a failed log
+            /// write) completes the future with the error, which hands the message back.
+            /// Dropping the future before it completes drops the message unpushed.
+            #vis fn push_async(&self, #value: #message) -> #private::PushAsync<'_, Self> {
+                #private::PushAsync::new(self, #value)
+            }
+
+            /// The next message, waiting without blocking the thread; `None` once the queue is
+            /// closed and empty. Cancellation safe: dropping the future before it completes
+            /// loses no message.
+            #vis fn pop_async(&self) -> #private::PopAsync<'_, Self> {
+                #private::PopAsync::new(self)
+            }
+
+            /// Like `pop_async`, but waits at most `timeout`: `Err(PopError::Timeout)` then,
+            /// and `Err(PopError::Closed)` once the queue is closed and empty. Needs a tokio
+            /// runtime with its timer. Cancellation safe.
+            #vis fn pop_async_timeout(&self, #timeout: #private::Duration) -> #private::PopAsyncTimeout<'_, Self> {
+                #private::PopAsyncTimeout::new(self, #timeout)
+            }
+
+            /// A `futures` `Stream` of the queue's messages; it ends once the queue is closed
+            /// and empty. Several streams and other consumers may share the queue.
+            #vis fn stream(&self) -> #private::QueueStream<'_, Self> {
+                #private::QueueStream::new(self)
+            }
+
+            /// A `futures` `Sink` into the queue, waiting while it is full at its maximum
+            /// (backpressure); its error hands the message back. Closing the sink does not
+            /// close the queue.
+            #vis fn sink(&self) -> #private::QueueSink<'_, Self> {
+                #private::QueueSink::new(self)
+            }
+
+            #[doc = #processor_doc]
+            #vis fn processor(self: &#private::Arc<Self>) -> #private::ProcessorBuilder<Self> {
+                #private::ProcessorBuilder::new(<#private::Arc<Self> as ::core::clone::Clone>::clone(self))
+            }
+        }
+    };
+    AsyncItems {
+        methods,
+        trait_impl,
+    }
+}

@@ -1,0 +1,353 @@
+//! Waking tasks that wait on a queue, with no polling and no lost wake-up.
+//!
+//! A [`Signal`] is one side of a queue's waiting: tasks waiting for a message, or tasks
+//! waiting for room. A waiting task registers its waker, then looks at the queue again before
+//! it returns `Pending`; the other side changes the queue and then looks for registered
+//! waiters. Both sides put a `SeqCst` fence between their write and their read (a Dekker
+//! pairing): in the single total order of the two fences, either the waiter's second look
+//! comes after the change (and sees it), or the notifier's look comes after the
+//! registration (and wakes it). That holds whatever ordering the queue's own operations use,
+//! so one signal serves every composition of engines and layers.
+//!
+//! The fast path of a notify is that fence and one relaxed load; the mutex is taken only when
+//! a task waits.
+
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::task::{Context, Waker};
+
+use parking_lot::Mutex;
+
+/// Tasks waiting for one kind of change to a queue.
+///
+/// ```
+/// use elasticq_runtime::Signal;
+/// let signal = Signal::new();
+/// signal.notify_one(); // nobody waits: a fence and a load
+/// assert_eq!(signal.waiting(), 0);
+/// ```
+pub struct Signal {
+    /// Registrations in the `Waiting` state. Written under `slots`' lock; read without it.
+    waiting: AtomicUsize,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Default)]
+struct Slots {
+    entries: Vec<Slot>,
+    vacant: Vec<usize>,
+}
+
+enum Slot {
+    Vacant,
+    Waiting(Waker),
+    /// Woken by a notify the task has not yet acted on.
+    Notified,
+}
+
+impl Default for Signal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signal")
+            .field("waiting", &self.waiting())
+            .finish()
+    }
+}
+
+impl Signal {
+    /// A signal nobody waits on.
+    ///
+    /// ```
+    /// let signal = elasticq_runtime::Signal::new();
+    /// assert_eq!(signal.waiting(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            waiting: AtomicUsize::new(0),
+            slots: Mutex::new(Slots::default()),
+        }
+    }
+
+    /// How many tasks are registered and not yet woken.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// assert_eq!(signal.waiting(), 0);
+    /// ```
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Wakes one waiting task, if any. Call after the change it waits for is made.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// signal.notify_one();
+    /// ```
+    #[inline]
+    pub fn notify_one(&self) {
+        // Pairs with the fence in `Waiter::arm`'s caller; see the module comment.
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) != 0 {
+            self.wake(1);
+        }
+    }
+
+    /// Wakes up to `n` waiting tasks.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// signal.notify_many(3);
+    /// ```
+    #[inline]
+    pub fn notify_many(&self, n: usize) {
+        fence(Ordering::SeqCst);
+        if n != 0 && self.waiting.load(Ordering::Relaxed) != 0 {
+            self.wake(n);
+        }
+    }
+
+    /// Wakes every waiting task.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// signal.notify_all();
+    /// ```
+    #[inline]
+    pub fn notify_all(&self) {
+        self.notify_many(usize::MAX);
+    }
+
+    #[cold]
+    fn wake(&self, n: usize) {
+        let mut woken = Vec::new();
+        {
+            let mut slots = self.slots.lock();
+            for slot in slots.entries.iter_mut() {
+                if woken.len() == n {
+                    break;
+                }
+                if let Slot::Waiting(_) = slot {
+                    if let Slot::Waiting(waker) = std::mem::replace(slot, Slot::Notified) {
+                        woken.push(waker);
+                    }
+                }
+            }
+            self.waiting.fetch_sub(woken.len(), Ordering::Relaxed);
+        }
+        // Outside the lock: a waker may run the task at once, on this thread.
+        woken.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// One task's registration with a [`Signal`]. Dropping it while it holds a notification the
+/// task never acted on passes that notification to another waiting task, so a cancelled
+/// waiter cannot strand a message.
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// use elasticq_runtime::{Signal, Waiter};
+///
+/// let signal = Signal::new();
+/// let mut waiter = Waiter::new(&signal);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(waiter.arm(&mut cx)); // newly registered: look at the queue again
+/// assert!(!waiter.arm(&mut cx)); // still waiting
+/// signal.notify_one();
+/// assert!(waiter.arm(&mut cx)); // woken, registered again
+/// ```
+pub struct Waiter<'a> {
+    signal: &'a Signal,
+    key: Option<usize>,
+}
+
+impl std::fmt::Debug for Waiter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("registered", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Waiter<'a> {
+    /// A waiter on `signal`, not yet registered.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// let waiter = elasticq_runtime::Waiter::new(&signal);
+    /// # drop(waiter);
+    /// ```
+    pub fn new(signal: &'a Signal) -> Self {
+        Self { signal, key: None }
+    }
+
+    /// Registers the task's waker, or refreshes it. Returns `true` when the task was not
+    /// waiting before this call (first registration, or woken since): the caller must then
+    /// look at the queue again before it returns `Pending`. A `SeqCst` fence follows the
+    /// registration, for that second look.
+    ///
+    /// ```
+    /// # use std::task::{Context, Waker};
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// # let mut waiter = elasticq_runtime::Waiter::new(&signal);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(waiter.arm(&mut cx));
+    /// ```
+    pub fn arm(&mut self, cx: &mut Context<'_>) -> bool {
+        let armed = {
+            let mut slots = self.signal.slots.lock();
+            match self.key {
+                Some(key) => match &mut slots.entries[key] {
+                    Slot::Waiting(waker) => {
+                        if !waker.will_wake(cx.waker()) {
+                            waker.clone_from(cx.waker());
+                        }
+                        false
+                    }
+                    slot => {
+                        *slot = Slot::Waiting(cx.waker().clone());
+                        self.signal.waiting.fetch_add(1, Ordering::Relaxed);
+                        true
+                    }
+                },
+                None => {
+                    let slot = Slot::Waiting(cx.waker().clone());
+                    let key = match slots.vacant.pop() {
+                        Some(key) => {
+                            slots.entries[key] = slot;
+                            key
+                        }
+                        None => {
+                            slots.entries.push(slot);
+                            slots.entries.len() - 1
+                        }
+                    };
+                    self.key = Some(key);
+                    self.signal.waiting.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+            }
+        };
+        // Pairs with the fence in `notify_*`; see the module comment.
+        fence(Ordering::SeqCst);
+        armed
+    }
+
+    /// Ends the registration after the task got what it waited for: a notification it holds
+    /// is taken as used, not passed on.
+    ///
+    /// ```
+    /// # let signal = elasticq_runtime::Signal::new();
+    /// # let mut waiter = elasticq_runtime::Waiter::new(&signal);
+    /// waiter.disarm();
+    /// ```
+    pub fn disarm(&mut self) {
+        self.release(false);
+    }
+
+    fn release(&mut self, pass_on: bool) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let notified = {
+            let mut slots = self.signal.slots.lock();
+            let slot = std::mem::replace(&mut slots.entries[key], Slot::Vacant);
+            slots.vacant.push(key);
+            match slot {
+                Slot::Waiting(_) => {
+                    self.signal.waiting.fetch_sub(1, Ordering::Relaxed);
+                    false
+                }
+                Slot::Notified => true,
+                Slot::Vacant => false,
+            }
+        };
+        if notified && pass_on {
+            self.signal.notify_one();
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.release(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    #[test]
+    fn a_notification_wakes_one_waiter_at_a_time() {
+        let signal = Signal::new();
+        let (mut a, mut b) = (Waiter::new(&signal), Waiter::new(&signal));
+        assert!(a.arm(&mut cx()));
+        assert!(b.arm(&mut cx()));
+        assert_eq!(signal.waiting(), 2);
+        signal.notify_one();
+        assert_eq!(signal.waiting(), 1);
+        signal.notify_one();
+        assert_eq!(signal.waiting(), 0);
+        // Both were woken: each re-arms as a new registration.
+        assert!(a.arm(&mut cx()));
+        assert!(b.arm(&mut cx()));
+    }
+
+    #[test]
+    fn a_dropped_waiter_passes_its_notification_on() {
+        let signal = Signal::new();
+        let mut a = Waiter::new(&signal);
+        let mut b = Waiter::new(&signal);
+        a.arm(&mut cx());
+        b.arm(&mut cx());
+        signal.notify_one(); // goes to `a`, the first registered
+        assert_eq!(signal.waiting(), 1);
+        drop(a);
+        assert_eq!(signal.waiting(), 0, "b received a's notification");
+        assert!(b.arm(&mut cx()));
+    }
+
+    #[test]
+    fn a_disarmed_waiter_keeps_its_notification() {
+        let signal = Signal::new();
+        let mut a = Waiter::new(&signal);
+        let mut b = Waiter::new(&signal);
+        a.arm(&mut cx());
+        b.arm(&mut cx());
+        signal.notify_one();
+        a.disarm();
+        assert_eq!(signal.waiting(), 1, "b still waits");
+        assert!(!b.arm(&mut cx()));
+    }
+
+    #[test]
+    fn slots_are_reused() {
+        let signal = Signal::new();
+        for _ in 0..100 {
+            let mut waiter = Waiter::new(&signal);
+            waiter.arm(&mut cx());
+        }
+        assert_eq!(signal.slots.lock().entries.len(), 1);
+        assert_eq!(signal.waiting(), 0);
+    }
+
+    #[test]
+    fn notify_all_wakes_everyone() {
+        let signal = Signal::new();
+        let mut waiters: Vec<_> = (0..5).map(|_| Waiter::new(&signal)).collect();
+        for waiter in &mut waiters {
+            waiter.arm(&mut cx());
+        }
+        signal.notify_all();
+        assert_eq!(signal.waiting(), 0);
+    }
+}

@@ -1,0 +1,374 @@
+//! The tokio-based processor: one task per partition.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use tokio::task::JoinHandle;
+
+use super::control::Control;
+use super::outcome::{panic_message, Report};
+use super::{
+    Cause, DeadLetter, Failure, ProcessorError, ProcessorOptions, ProcessorSettings,
+    ProcessorStats, ShutdownReport, TakenBatch,
+};
+use crate::GeneratedQueue;
+
+type Item<Q> = <<Q as GeneratedQueue>::Batch as TakenBatch>::Item;
+
+/// A running tokio-based processor, returned by
+/// [`ProcessorBuilder::spawn`](crate::ProcessorBuilder::spawn).
+///
+/// Dropping the handle stops the workers' timers; each then processes what its partition
+/// holds and exits in the background. [`shutdown`](Self::shutdown) does the same and waits.
+///
+/// ```
+/// # use elasticq_runtime::__doc::Jobs;
+/// # use std::{sync::Arc, time::Duration};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let jobs = Arc::new(Jobs::new());
+/// let handle = elasticq_runtime::ProcessorBuilder::new(Arc::clone(&jobs))
+///     .interval(Duration::from_millis(10))
+///     .spawn(|batch: Vec<u32>| async move { println!("{batch:?}"); Ok::<(), String>(()) });
+/// jobs.push(1);
+/// let report = handle.shutdown().await;
+/// assert_eq!(report.stats.processed, 1);
+/// # });
+/// ```
+pub struct ProcessorHandle<Q: GeneratedQueue>
+where
+    Q::Batch: TakenBatch,
+{
+    queue: Arc<Q>,
+    control: Arc<Control<Q::Batch>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl<Q: GeneratedQueue> std::fmt::Debug for ProcessorHandle<Q>
+where
+    Q::Batch: TakenBatch,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessorHandle")
+            .field("queue", &Q::NAME)
+            .field("workers", &self.workers.len())
+            .field("settings", &self.control.state().settings)
+            .finish()
+    }
+}
+
+pub(crate) fn spawn<Q, F, Fut, E, D>(
+    queue: Arc<Q>,
+    settings: ProcessorSettings,
+    process: F,
+    dead_letter: D,
+) -> Result<ProcessorHandle<Q>, ProcessorError>
+where
+    Q: GeneratedQueue + Send + Sync + 'static,
+    Q::Batch: TakenBatch,
+    F: Fn(Vec<Item<Q>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Debug + Send + 'static,
+    D: DeadLetter<Item<Q>, E>,
+{
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProcessorError::NoRuntime)?;
+    let partitions = queue.count_partitions();
+    let control = Arc::new(Control::new(settings, partitions));
+    let process = Arc::new(process);
+    let dead_letter = Arc::new(dead_letter);
+    let workers = (0..partitions)
+        .map(|partition| {
+            let worker = Worker {
+                queue: Arc::clone(&queue),
+                control: Arc::clone(&control),
+                process: Arc::clone(&process),
+                dead_letter: Arc::clone(&dead_letter),
+                partition,
+            };
+            runtime.spawn(worker.run())
+        })
+        .collect();
+    Ok(ProcessorHandle {
+        queue,
+        control,
+        workers,
+    })
+}
+
+impl<Q: GeneratedQueue> ProcessorHandle<Q>
+where
+    Q::Batch: TakenBatch,
+{
+    /// Changes the settings of the running workers: only the options set change. An invalid
+    /// value is an error and changes nothing. A new interval applies from the workers' last
+    /// drain: shortening it on a worker waiting out a long interval drains at once.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{__doc::Jobs, ProcessorOptions, ProcessorError};
+    /// # use std::{sync::Arc, time::Duration};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let jobs = Arc::new(Jobs::new());
+    /// # let handle = elasticq_runtime::ProcessorBuilder::new(jobs)
+    /// #     .spawn(|_: Vec<u32>| async { Ok::<(), String>(()) });
+    /// handle.update_options(ProcessorOptions::new().interval(Duration::from_millis(10)))?;
+    /// assert!(matches!(
+    ///     handle.update_options(ProcessorOptions::new().batch_size(0)),
+    ///     Err(ProcessorError::InvalidOption { option: "batch_size", .. })
+    /// ));
+    /// assert_eq!(handle.settings().interval, Duration::from_millis(10));
+    /// # Ok::<(), ProcessorError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn update_options(&self, options: ProcessorOptions) -> Result<(), ProcessorError> {
+        self.control.update(&options)
+    }
+
+    /// The settings the workers run with now.
+    ///
+    /// ```
+    /// # use elasticq_runtime::__doc::Jobs;
+    /// # use std::sync::Arc;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let handle = elasticq_runtime::ProcessorBuilder::new(Arc::new(Jobs::new()))
+    /// #     .batch_size(50).spawn(|_: Vec<u32>| async { Ok::<(), String>(()) });
+    /// assert_eq!(handle.settings().batch_size, 50);
+    /// # });
+    /// ```
+    pub fn settings(&self) -> ProcessorSettings {
+        self.control.state().settings
+    }
+
+    /// The processor's counters so far.
+    ///
+    /// ```
+    /// # use elasticq_runtime::__doc::Jobs;
+    /// # use std::sync::Arc;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let handle = elasticq_runtime::ProcessorBuilder::new(Arc::new(Jobs::new()))
+    /// #     .spawn(|_: Vec<u32>| async { Ok::<(), String>(()) });
+    /// assert_eq!(handle.stats().failures, 0);
+    /// # });
+    /// ```
+    pub fn stats(&self) -> ProcessorStats {
+        self.control.counters.snapshot()
+    }
+
+    /// Stops the timers, processes everything still queued (each worker drains its
+    /// partition), and waits at most the `timeout` setting. The report says what was
+    /// processed, and hands back what was not: the batches cut off at the timeout (a persisted
+    /// queue also keeps them in its log) and the count left in the queue.
+    ///
+    /// To process everything, stop the producers (or [`close`](crate::Engine::close) the
+    /// queue) first: messages pushed during the shutdown are processed only until the
+    /// timeout.
+    ///
+    /// ```
+    /// # use elasticq_runtime::__doc::Jobs;
+    /// # use std::sync::Arc;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # let jobs = Arc::new(Jobs::new());
+    /// # let handle = elasticq_runtime::ProcessorBuilder::new(Arc::clone(&jobs))
+    /// #     .spawn(|_: Vec<u32>| async { Ok::<(), String>(()) });
+    /// for job in 0..100 { jobs.push(job); }
+    /// let report = handle.shutdown().await;
+    /// assert_eq!(report.stats.processed, 100);
+    /// assert!(report.is_complete());
+    /// # });
+    /// ```
+    pub async fn shutdown(mut self) -> ShutdownReport<Item<Q>> {
+        self.control.stop();
+        let timeout = self.control.state().settings.timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut timed_out = false;
+        for worker in &mut self.workers {
+            match tokio::time::timeout_at(deadline, &mut *worker).await {
+                Ok(_) => {}
+                Err(_) => {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        if timed_out {
+            for worker in &mut self.workers {
+                worker.abort();
+            }
+            for worker in &mut self.workers {
+                // An aborted task is dropped (with the batch it held) before its handle
+                // resolves; the batch itself was parked in `in_flight` first.
+                let _ = worker.await;
+            }
+        }
+        self.workers.clear();
+        ShutdownReport {
+            stats: self.control.counters.snapshot(),
+            unprocessed: self.control.take_in_flight(),
+            in_progress: 0,
+            remaining: crate::asynchronous::remaining(&*self.queue),
+            timed_out,
+        }
+    }
+}
+
+impl<Q: GeneratedQueue> Drop for ProcessorHandle<Q>
+where
+    Q::Batch: TakenBatch,
+{
+    fn drop(&mut self) {
+        self.control.stop();
+    }
+}
+
+struct Worker<Q: GeneratedQueue, F, D>
+where
+    Q::Batch: TakenBatch,
+{
+    queue: Arc<Q>,
+    control: Arc<Control<Q::Batch>>,
+    process: Arc<F>,
+    dead_letter: Arc<D>,
+    partition: usize,
+}
+
+impl<Q, F, Fut, E, D> Worker<Q, F, D>
+where
+    Q: GeneratedQueue + Send + Sync + 'static,
+    Q::Batch: TakenBatch,
+    F: Fn(Vec<Item<Q>>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Debug + Send + 'static,
+    D: DeadLetter<Item<Q>, E>,
+{
+    fn report(&self) -> Report<'_> {
+        Report {
+            queue: Q::NAME,
+            partition: self.partition,
+            counters: &self.control.counters,
+        }
+    }
+
+    async fn run(self) {
+        self.report().partition_started();
+        let mut state = self.control.subscribe();
+        let mut last_drain = Instant::now();
+        loop {
+            let now = *state.borrow_and_update();
+            if now.stopping {
+                break;
+            }
+            let deadline = super::next_drain(last_drain, now.settings.interval);
+            tokio::select! {
+                biased;
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                () = tokio::time::sleep_until(deadline.into()) => {}
+            }
+            last_drain = Instant::now();
+            self.drain().await;
+        }
+        // Stopping: process what the partition still holds.
+        self.drain().await;
+        self.report().partition_stopped("shutdown");
+    }
+
+    /// Processes batches until the partition is empty.
+    async fn drain(&self) {
+        loop {
+            let settings = self.control.state().settings;
+            let batch = self.queue.take(self.partition, settings.batch_size);
+            if batch.is_empty() {
+                return;
+            }
+            let full = batch.len() == settings.batch_size;
+            self.process(batch, settings).await;
+            if !full {
+                return;
+            }
+        }
+    }
+
+    async fn process(&self, batch: Q::Batch, settings: ProcessorSettings) {
+        let size = batch.len();
+        let slot = &self.control.in_flight[self.partition];
+        let items = batch.items();
+        *slot.lock() = Some(batch);
+        let mut attempt = 1;
+        let mut items = Some(items);
+        let cause = loop {
+            let attempt_items = match items.take() {
+                Some(first) => first,
+                None => match slot.lock().as_ref() {
+                    Some(batch) => batch.items(),
+                    None => return,
+                },
+            };
+            self.report().processing_started(size, attempt);
+            let started = Instant::now();
+            let cause = match CatchUnwind::call(&*self.process, attempt_items).await {
+                Ok(Ok(())) => {
+                    self.report().processed(size, started.elapsed());
+                    if let Some(batch) = slot.lock().take() {
+                        self.report().settle(batch);
+                    }
+                    return;
+                }
+                Ok(Err(error)) => Cause::Error(error),
+                Err(panic) => Cause::Panic(panic),
+            };
+            self.report()
+                .failed(size, attempt, &cause, started.elapsed());
+            if attempt > settings.retries {
+                break cause;
+            }
+            tokio::time::sleep(settings.backoff_before(attempt)).await;
+            attempt += 1;
+        };
+        let Some(batch) = slot.lock().take() else {
+            return;
+        };
+        let failure = Failure {
+            partition: self.partition,
+            attempts: attempt,
+            cause,
+        };
+        self.report()
+            .give_up(&*self.dead_letter, batch.items(), failure);
+        self.report().settle(batch);
+    }
+}
+
+/// Runs the processor function on a batch, turning a panic (while it is called or while its
+/// future runs) into an `Err` with the panic's message.
+struct CatchUnwind<Fut>(Pin<Box<Fut>>);
+
+impl<Fut: Future> CatchUnwind<Fut> {
+    async fn call<I, F>(process: &F, items: Vec<I>) -> Result<Fut::Output, String>
+    where
+        F: Fn(Vec<I>) -> Fut,
+    {
+        match catch_unwind(AssertUnwindSafe(|| process(items))) {
+            Ok(future) => CatchUnwind(Box::pin(future)).await,
+            Err(panic) => Err(panic_message(panic.as_ref())),
+        }
+    }
+}
+
+impl<Fut: Future> Future for CatchUnwind<Fut> {
+    type Output = Result<Fut::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let future = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic_message(panic.as_ref()))),
+        }
+    }
+}
