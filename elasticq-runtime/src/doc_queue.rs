@@ -23,6 +23,16 @@ impl Jobs {
     pub fn push(&self, job: u32) {
         let _ = GeneratedQueue::push(self, job);
     }
+
+    /// How many jobs are queued.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether no job is queued.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
 }
 
 impl Default for Jobs {

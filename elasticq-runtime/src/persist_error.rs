@@ -89,6 +89,7 @@ pub enum PersistError {
 }
 
 impl PersistError {
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) fn io(path: &Path, operation: &'static str, error: &io::Error) -> Self {
         PersistError::Io {
             path: path.to_path_buf(),

@@ -72,9 +72,12 @@ pub(crate) fn poll_push<Q: GeneratedQueue + ?Sized>(
 /// queue is closed and empty. Dropping it before it completes loses no message.
 ///
 /// ```
-/// # #[cfg(any())] mod m {
-/// let message = queue.pop_async().await;
-/// # }
+/// # use elasticq_runtime::{__doc::Jobs, PopAsync};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let jobs = Jobs::new();
+/// jobs.push(4);
+/// assert_eq!(PopAsync::new(&jobs).await, Some(4));
+/// # });
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct PopAsync<'a, Q: GeneratedQueue + ?Sized> {
@@ -86,9 +89,9 @@ impl<'a, Q: GeneratedQueue + ?Sized> PopAsync<'a, Q> {
     /// A pop of `queue` that waits for a message.
     ///
     /// ```
-    /// # #[cfg(any())] mod m {
-    /// let next = elasticq_runtime::PopAsync::new(&queue).await;
-    /// # }
+    /// # let jobs = elasticq_runtime::__doc::Jobs::new();
+    /// let next = elasticq_runtime::PopAsync::new(&jobs); // a future; nothing is popped yet
+    /// # drop(next);
     /// ```
     pub fn new(queue: &'a Q) -> Self {
         Self {
@@ -119,9 +122,12 @@ impl<Q: GeneratedQueue + ?Sized> std::fmt::Debug for PopAsync<'_, Q> {
 /// before it completes drops the message, which was not pushed.
 ///
 /// ```
-/// # #[cfg(any())] mod m {
-/// queue.push_async(message).await?;
-/// # }
+/// # use elasticq_runtime::{__doc::Jobs, PushAsync};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let jobs = Jobs::new();
+/// PushAsync::new(&jobs, 9).await.unwrap();
+/// assert_eq!(jobs.len(), 1);
+/// # });
 /// ```
 #[must_use = "futures do nothing unless awaited: the message is not pushed"]
 pub struct PushAsync<'a, Q: GeneratedQueue + ?Sized> {
@@ -137,9 +143,9 @@ impl<'a, Q: GeneratedQueue + ?Sized> PushAsync<'a, Q> {
     /// A push of `message` into `queue` that waits for room.
     ///
     /// ```
-    /// # #[cfg(any())] mod m {
-    /// elasticq_runtime::PushAsync::new(&queue, message).await?;
-    /// # }
+    /// # let jobs = elasticq_runtime::__doc::Jobs::new();
+    /// let push = elasticq_runtime::PushAsync::new(&jobs, 1); // pushes when awaited
+    /// # drop(push);
     /// ```
     pub fn new(queue: &'a Q, message: Q::Message) -> Self {
         Self {
@@ -174,13 +180,13 @@ impl<Q: GeneratedQueue + ?Sized> std::fmt::Debug for PushAsync<'_, Q> {
 /// runtime with its timer enabled (polling it elsewhere panics, as tokio's timers do).
 ///
 /// ```
-/// # #[cfg(any())] mod m {
-/// match queue.pop_async_timeout(Duration::from_millis(10)).await {
-///     Ok(message) => handle(message),
-///     Err(PopError::Timeout) => {}
-///     Err(PopError::Closed) => return,
-/// }
-/// # }
+/// # use std::time::Duration;
+/// # use elasticq_runtime::{__doc::Jobs, PopAsyncTimeout, PopError};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let jobs = Jobs::new();
+/// let waited = PopAsyncTimeout::new(&jobs, Duration::from_millis(10)).await;
+/// assert_eq!(waited, Err(PopError::Timeout));
+/// # });
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct PopAsyncTimeout<'a, Q: GeneratedQueue + ?Sized> {
@@ -193,9 +199,9 @@ impl<'a, Q: GeneratedQueue + ?Sized> PopAsyncTimeout<'a, Q> {
     /// A pop of `queue` that waits at most `timeout`.
     ///
     /// ```
-    /// # #[cfg(any())] mod m {
-    /// let next = elasticq_runtime::PopAsyncTimeout::new(&queue, Duration::from_secs(1)).await;
-    /// # }
+    /// # let jobs = elasticq_runtime::__doc::Jobs::new();
+    /// let next = elasticq_runtime::PopAsyncTimeout::new(&jobs, std::time::Duration::from_secs(1));
+    /// # drop(next);
     /// ```
     pub fn new(queue: &'a Q, timeout: Duration) -> Self {
         Self {
