@@ -673,10 +673,10 @@ fn a_pending_pop_async_is_woken_by_every_kind_of_push() {
 fn a_pending_push_async_is_woken_by_every_kind_of_pop() {
     let queue = JobQueue::new().unwrap();
     let pops: [&dyn Fn(&JobQueue); 5] = [
-        &|queue| drop(queue.pop()),
-        &|queue| drop(queue.pop_batch(1)),
-        &|queue| drop(queue.pop_timeout(Duration::from_millis(1))),
-        &|queue| drop(queue.drain()),
+        &|queue| assert!(queue.pop().is_some()),
+        &|queue| assert_eq!(queue.pop_batch(1).len(), 1),
+        &|queue| assert!(queue.pop_timeout(Duration::from_millis(1)).is_ok()),
+        &|queue| assert_eq!(queue.drain().len(), 4),
         &|queue| queue.clear(),
     ];
     for pop in pops {
