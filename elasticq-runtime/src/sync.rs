@@ -8,6 +8,40 @@ pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, Atom
 
 pub(crate) use std::sync::atomic::Ordering;
 
+/// A mutex with one `lock` signature under both: parking_lot's normally, loom's in models.
+#[cfg(not(loom))]
+#[derive(Debug, Default)]
+pub(crate) struct Lock<T>(parking_lot::Mutex<T>);
+
+#[cfg(not(loom))]
+impl<T> Lock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(parking_lot::Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> parking_lot::MutexGuard<'_, T> {
+        self.0.lock()
+    }
+}
+
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct Lock<T>(loom::sync::Mutex<T>);
+
+#[cfg(loom)]
+impl<T> Lock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(loom::sync::Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+        // A model thread that panicked while holding it has already failed the model.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 

@@ -12,10 +12,9 @@
 //! The fast path of a notify is that fence and one relaxed load; the mutex is taken only when
 //! a task waits.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::task::{Context, Waker};
 
-use parking_lot::Mutex;
+use crate::sync::{fence, AtomicUsize, Lock, Ordering};
 
 /// Tasks waiting for one kind of change to a queue.
 ///
@@ -28,7 +27,7 @@ use parking_lot::Mutex;
 pub struct Signal {
     /// Registrations in the `Waiting` state. Written under `slots`' lock; read without it.
     waiting: AtomicUsize,
-    slots: Mutex<Slots>,
+    slots: Lock<Slots>,
 }
 
 #[derive(Default)]
@@ -68,7 +67,7 @@ impl Signal {
     pub fn new() -> Self {
         Self {
             waiting: AtomicUsize::new(0),
-            slots: Mutex::new(Slots::default()),
+            slots: Lock::new(Slots::default()),
         }
     }
 
@@ -278,7 +277,10 @@ impl Drop for Waiter<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
