@@ -20,3 +20,23 @@ pub use stream::{QueueSink, QueueStream};
 pub(crate) fn remaining<Q: GeneratedQueue + ?Sized>(queue: &Q) -> usize {
     queue.len()
 }
+
+#[cfg(all(test, feature = "tokio"))]
+mod tests {
+    use crate::__doc::Jobs;
+
+    fn send<T: Send>(_: &T) {}
+
+    #[test]
+    fn the_futures_and_adapters_are_send() {
+        let jobs = Jobs::new();
+        send(&super::PopAsync::new(&jobs));
+        send(&super::PushAsync::new(&jobs, 1));
+        send(&super::PopAsyncTimeout::new(
+            &jobs,
+            std::time::Duration::ZERO,
+        ));
+        send(&super::QueueStream::new(&jobs));
+        send(&super::QueueSink::new(&jobs));
+    }
+}

@@ -307,3 +307,41 @@ fn next_drain(last: Instant, interval: Duration) -> Instant {
         .or_else(|| last.checked_add(FAR))
         .unwrap_or(last)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::__doc::Jobs;
+
+    fn send_and_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_can_be_shared_between_threads() {
+        send_and_sync::<ProcessorHandle<Jobs>>();
+        send_and_sync::<ThreadProcessorHandle<Jobs>>();
+        send_and_sync::<ProcessorBuilder<Jobs>>();
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_maximum() {
+        let settings = ProcessorSettings {
+            backoff: Duration::from_millis(100),
+            ..ProcessorSettings::default()
+        };
+        let waits: Vec<_> = (1..=4)
+            .map(|retry| settings.backoff_before(retry))
+            .collect();
+        assert_eq!(
+            waits,
+            [100, 200, 400, 800].map(Duration::from_millis).to_vec()
+        );
+        assert_eq!(settings.backoff_before(40), MAX_BACKOFF);
+        assert_eq!(settings.backoff_before(u32::MAX), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn a_far_interval_never_overflows() {
+        let now = Instant::now();
+        assert!(next_drain(now, Duration::MAX) > now);
+    }
+}

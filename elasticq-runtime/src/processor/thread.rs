@@ -41,8 +41,9 @@ where
     queue: Arc<Q>,
     control: Arc<Control<Q::Batch>>,
     workers: Vec<JoinHandle<()>>,
-    /// One message per worker that has exited.
-    finished: mpsc::Receiver<()>,
+    /// One message per worker that has exited. Behind a lock only so the handle is `Sync`
+    /// (a receiver is not), like the tokio handle.
+    finished: parking_lot::Mutex<mpsc::Receiver<()>>,
 }
 
 impl<Q: GeneratedQueue> std::fmt::Debug for ThreadProcessorHandle<Q>
@@ -104,7 +105,7 @@ where
         queue,
         control,
         workers,
-        finished,
+        finished: parking_lot::Mutex::new(finished),
     })
 }
 
@@ -176,13 +177,13 @@ where
         let timeout = self.control.state().settings.timeout;
         let deadline = Instant::now().checked_add(timeout);
         let mut timed_out = false;
+        let finished = self.finished.get_mut();
         for _ in 0..self.workers.len() {
             let finished = match deadline {
-                Some(deadline) => self
-                    .finished
+                Some(deadline) => finished
                     .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                     .is_ok(),
-                None => self.finished.recv().is_ok(),
+                None => finished.recv().is_ok(),
             };
             if !finished {
                 timed_out = true;
