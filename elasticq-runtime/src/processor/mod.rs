@@ -191,7 +191,8 @@ where
     /// With persistence a batch is acknowledged only once `process` succeeds.
     ///
     /// # Panics
-    /// Outside a tokio runtime, or with an invalid setting (a zero interval or batch size);
+    /// Outside a tokio runtime (or in one without its timer), or with an invalid setting (a
+    /// zero interval or batch size);
     /// [`try_spawn`](Self::try_spawn) returns those as errors.
     ///
     /// ```
@@ -216,7 +217,8 @@ where
         }
     }
 
-    /// Like [`spawn`](Self::spawn), but an invalid setting or a missing runtime is an error.
+    /// Like [`spawn`](Self::spawn), but an invalid setting, a missing runtime or a runtime
+    /// without its timer is an error.
     ///
     /// ```
     /// # use elasticq_runtime::__doc::Jobs;

@@ -196,6 +196,8 @@ pub enum ProcessorError {
     /// The tokio-based processor was started outside a tokio runtime; start it inside one,
     /// or use the thread-based variant.
     NoRuntime,
+    /// The tokio runtime has no timer: build it with `enable_time` (or `enable_all`).
+    NoTimer,
     /// The processor was shut down.
     Stopped,
     /// The operating system refused a worker thread.
@@ -210,6 +212,9 @@ impl std::fmt::Display for ProcessorError {
             }
             Self::NoRuntime => f.write_str(
                 "no tokio runtime: spawn the processor inside one, or use `spawn_threads`",
+            ),
+            Self::NoTimer => f.write_str(
+                "the tokio runtime has no timer: build it with `enable_time` or `enable_all`",
             ),
             Self::Stopped => f.write_str("the processor was shut down"),
             Self::ThreadSpawn => f.write_str("the operating system refused a worker thread"),

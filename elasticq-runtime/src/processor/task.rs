@@ -75,6 +75,13 @@ where
     D: DeadLetter<Item<Q>, E>,
 {
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProcessorError::NoRuntime)?;
+    // Workers sleep between drains: a runtime built without its timer would make each of them
+    // panic at its first tick. tokio offers no query for the timer; creating a sleep panics
+    // without one, so a caught panic here is that answer.
+    let timer = std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO)));
+    if timer.is_err() {
+        return Err(ProcessorError::NoTimer);
+    }
     let partitions = queue.count_partitions();
     let control = Arc::new(Control::new(settings, partitions));
     let process = Arc::new(process);
@@ -181,15 +188,24 @@ where
     pub async fn shutdown(mut self) -> ShutdownReport<Item<Q>> {
         self.control.stop();
         let timeout = self.control.state().settings.timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
+        // Why checked: `Instant + Duration::MAX` panics, and a timeout too long to represent
+        // (PartitionedBuffer's `:infinity`) means waiting as long as it takes, as the thread
+        // variant does.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
         let mut timed_out = false;
         for worker in &mut self.workers {
-            match tokio::time::timeout_at(deadline, &mut *worker).await {
-                Ok(_) => {}
-                Err(_) => {
-                    timed_out = true;
-                    break;
+            let finished = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, &mut *worker)
+                    .await
+                    .is_ok(),
+                None => {
+                    let _ = (&mut *worker).await;
+                    true
                 }
+            };
+            if !finished {
+                timed_out = true;
+                break;
             }
         }
         if timed_out {
