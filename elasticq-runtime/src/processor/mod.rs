@@ -2,6 +2,7 @@
 //! drains it every interval and hands the messages to a function in batches; failures are
 //! retried with backoff, then dead-lettered or dropped; a shutdown processes what is left.
 
+mod attempts;
 mod batch;
 mod control;
 mod options;

@@ -9,11 +9,12 @@ use std::time::Instant;
 
 use tokio::task::JoinHandle;
 
+use super::attempts::{AfterFailure, Attempts};
 use super::control::Control;
 use super::outcome::{panic_message, Report};
 use super::{
-    Cause, DeadLetter, Failure, ProcessorError, ProcessorOptions, ProcessorSettings,
-    ProcessorStats, ShutdownReport, TakenBatch,
+    Cause, DeadLetter, ProcessorError, ProcessorOptions, ProcessorSettings, ProcessorStats,
+    ShutdownReport, TakenBatch,
 };
 use crate::GeneratedQueue;
 
@@ -311,52 +312,20 @@ where
     }
 
     async fn process(&self, batch: Q::Batch, settings: ProcessorSettings) {
-        let size = batch.len();
         let slot = &self.control.in_flight[self.partition];
-        let items = batch.items();
-        *slot.lock() = Some(batch);
-        let mut attempt = 1;
-        let mut items = Some(items);
-        let cause = loop {
-            let attempt_items = match items.take() {
-                Some(first) => first,
-                None => match slot.lock().as_ref() {
-                    Some(batch) => batch.items(),
-                    None => return,
-                },
-            };
-            self.report().processing_started(size, attempt);
+        let mut attempts = Attempts::start(slot, self.report(), batch, settings);
+        while let Some(items) = attempts.next_try() {
             let started = Instant::now();
-            let cause = match CatchUnwind::call(&*self.process, attempt_items).await {
-                Ok(Ok(())) => {
-                    self.report().processed(size, started.elapsed());
-                    if let Some(batch) = slot.lock().take() {
-                        self.report().settle(batch);
-                    }
-                    return;
-                }
+            let cause = match CatchUnwind::call(&*self.process, items).await {
+                Ok(Ok(())) => return attempts.succeeded(started.elapsed()),
                 Ok(Err(error)) => Cause::Error(error),
                 Err(panic) => Cause::Panic(panic),
             };
-            self.report()
-                .failed(size, attempt, &cause, started.elapsed());
-            if attempt > settings.retries {
-                break cause;
+            match attempts.failed(cause, started.elapsed()) {
+                AfterFailure::Retry(wait) => tokio::time::sleep(wait).await,
+                AfterFailure::GiveUp(cause) => return attempts.give_up(&*self.dead_letter, cause),
             }
-            tokio::time::sleep(settings.backoff_before(attempt)).await;
-            attempt += 1;
-        };
-        let Some(batch) = slot.lock().take() else {
-            return;
-        };
-        let failure = Failure {
-            partition: self.partition,
-            attempts: attempt,
-            cause,
-        };
-        self.report()
-            .give_up(&*self.dead_letter, batch.items(), failure);
-        self.report().settle(batch);
+        }
     }
 }
 

@@ -5,11 +5,12 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use super::attempts::{AfterFailure, Attempts};
 use super::control::Control;
 use super::outcome::{panic_message, Report};
 use super::{
-    Cause, DeadLetter, Failure, ProcessorError, ProcessorOptions, ProcessorSettings,
-    ProcessorStats, ShutdownReport, TakenBatch,
+    Cause, DeadLetter, ProcessorError, ProcessorOptions, ProcessorSettings, ProcessorStats,
+    ShutdownReport, TakenBatch,
 };
 use crate::GeneratedQueue;
 
@@ -279,52 +280,21 @@ where
     }
 
     fn process(&self, batch: Q::Batch, settings: ProcessorSettings) {
-        let size = batch.len();
         let slot = &self.control.in_flight[self.partition];
-        let mut items = Some(batch.items());
-        *slot.lock() = Some(batch);
-        let mut attempt = 1;
-        let cause = loop {
-            let attempt_items = match items.take() {
-                Some(first) => first,
-                None => match slot.lock().as_ref() {
-                    Some(batch) => batch.items(),
-                    None => return,
-                },
-            };
-            self.report().processing_started(size, attempt);
+        let mut attempts = Attempts::start(slot, self.report(), batch, settings);
+        while let Some(items) = attempts.next_try() {
             let started = Instant::now();
-            let outcome = catch_unwind(AssertUnwindSafe(|| (self.process)(attempt_items)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| (self.process)(items)));
             let cause = match outcome {
-                Ok(Ok(())) => {
-                    self.report().processed(size, started.elapsed());
-                    if let Some(batch) = slot.lock().take() {
-                        self.report().settle(batch);
-                    }
-                    return;
-                }
+                Ok(Ok(())) => return attempts.succeeded(started.elapsed()),
                 Ok(Err(error)) => Cause::Error(error),
                 Err(panic) => Cause::Panic(panic_message(panic.as_ref())),
             };
-            self.report()
-                .failed(size, attempt, &cause, started.elapsed());
-            if attempt > settings.retries {
-                break cause;
+            match attempts.failed(cause, started.elapsed()) {
+                AfterFailure::Retry(wait) => std::thread::sleep(wait),
+                AfterFailure::GiveUp(cause) => return attempts.give_up(&*self.dead_letter, cause),
             }
-            std::thread::sleep(settings.backoff_before(attempt));
-            attempt += 1;
-        };
-        let Some(batch) = slot.lock().take() else {
-            return;
-        };
-        let failure = Failure {
-            partition: self.partition,
-            attempts: attempt,
-            cause,
-        };
-        self.report()
-            .give_up(&*self.dead_letter, batch.items(), failure);
-        self.report().settle(batch);
+        }
     }
 }
 
