@@ -36,6 +36,8 @@ pub use elasticq_runtime::{
     Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put, StableHasher,
     Stats, MAX_CAPACITY, MAX_PARTITIONS,
 };
+#[cfg(feature = "metrics")]
+pub use elasticq_runtime::{metrics, Instrumented};
 #[cfg(feature = "persist")]
 pub use elasticq_runtime::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,

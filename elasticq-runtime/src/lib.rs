@@ -35,6 +35,8 @@ mod lock_free;
 mod locked;
 mod map;
 mod message;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod partition;
 #[cfg(feature = "persist")]
 mod persist;
@@ -62,6 +64,8 @@ pub use lock_free::LockFreeQueue;
 pub use locked::LockedQueue;
 pub use map::{Entry, MapMessage, MapQueue, Put};
 pub use message::{Message, PartitionKey};
+#[cfg(feature = "metrics")]
+pub use metrics::Instrumented;
 pub use partition::{stable_hash, Partitioned, StableHasher};
 #[cfg(feature = "persist")]
 pub use persist::{

@@ -1,0 +1,195 @@
+//! An engine (or layer) with metrics: what a labelled generated queue reports, for code that
+//! uses the runtime without the derive.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::publisher::{self, Publish};
+use super::sampled;
+use super::series::Series;
+use crate::{Config, Engine, Error, Lane, PopError, PushError, Stats};
+
+/// Wraps an [`Engine`] (a plain engine or a layer over engines) and reports its counters,
+/// depth, capacity and sampled operation durations through the `metrics` facade under the
+/// label `queue = label` (and `partition` / `priority` for the layers that have them).
+///
+/// The counters come from the engine's own [`Stats`], published once a second by a
+/// background thread, by [`publish_metrics`](Self::publish_metrics), and on drop; a push or
+/// pop pays a thread-local increment, and one in [`SAMPLE_EVERY`](super::SAMPLE_EVERY) is
+/// timed. Handles are registered in [`new`](Self::new), with the recorder installed then:
+/// install the recorder first.
+///
+/// ```
+/// use elasticq_runtime::{Config, Engine, Instrumented, LockFreeQueue};
+///
+/// let queue = Instrumented::new(LockFreeQueue::new(Config::new())?, "ingest");
+/// queue.push(1u64).unwrap();
+/// assert_eq!(queue.pop(), Some(1));
+/// queue.publish_metrics(); // elasticq_messages_enqueued_total{queue="ingest"} = 1, ...
+/// # Ok::<(), elasticq_runtime::Error>(())
+/// ```
+pub struct Instrumented<T, E: Engine<T>> {
+    shared: Arc<Shared<T, E>>,
+}
+
+struct Shared<T, E> {
+    engine: E,
+    series: Series,
+    message: PhantomData<fn(T) -> T>,
+}
+
+impl<T, E: Engine<T> + Send + Sync> Publish for Shared<T, E> {
+    fn publish(&self) {
+        self.series.publish(&self.engine.stats());
+    }
+}
+
+impl<T: 'static, E: Lane<T> + Send + Sync + 'static> Instrumented<T, E> {
+    /// Instruments `engine` under `label`, registering its series with the current recorder.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue};
+    /// let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
+    /// assert_eq!(queue.label(), "audit");
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn new(engine: E, label: &str) -> Self {
+        let partitions = engine.stats().partitions.len();
+        let series = Series::register(label, partitions, engine.levels());
+        let shared = Arc::new(Shared {
+            engine,
+            series,
+            message: PhantomData,
+        });
+        let weak = Arc::downgrade(&shared) as std::sync::Weak<dyn Publish>;
+        publisher::register(weak);
+        Self { shared }
+    }
+}
+
+impl<T, E: Engine<T>> Instrumented<T, E> {
+    /// The label the series carry as `queue`.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue};
+    /// # let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
+    /// assert_eq!(queue.label(), "audit");
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn label(&self) -> &str {
+        &self.shared.series.label
+    }
+
+    /// The wrapped engine.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Engine, Instrumented, LockedQueue};
+    /// # let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
+    /// assert!(queue.engine().is_empty());
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn engine(&self) -> &E {
+        &self.shared.engine
+    }
+
+    /// Publishes the counters and gauges now, instead of at the next tick of the background
+    /// publisher.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue};
+    /// # let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
+    /// queue.publish_metrics();
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn publish_metrics(&self) {
+        self.shared.series.publish(&self.shared.engine.stats());
+    }
+
+    #[inline]
+    fn timed<R>(&self, op: impl FnOnce() -> R, histogram: &metrics::Histogram) -> R {
+        if sampled() {
+            let started = Instant::now();
+            let result = op();
+            histogram.record(started.elapsed().as_secs_f64());
+            result
+        } else {
+            op()
+        }
+    }
+}
+
+impl<T, E: Engine<T>> Drop for Instrumented<T, E> {
+    fn drop(&mut self) {
+        // The last values, for a queue dropped between two ticks of the publisher.
+        self.publish_metrics();
+    }
+}
+
+impl<T: 'static, E: Lane<T> + Send + Sync + 'static> Engine<T> for Instrumented<T, E> {
+    /// Builds the engine and labels it `elasticq`; use [`Instrumented::new`] to choose the
+    /// label.
+    fn with_config(config: Config) -> Result<Self, Error> {
+        Ok(Self::new(E::with_config(config)?, "elasticq"))
+    }
+
+    #[inline]
+    fn push(&self, value: T) -> Result<(), PushError<T>> {
+        self.timed(
+            || self.shared.engine.push(value),
+            &self.shared.series.push_duration,
+        )
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<T> {
+        self.timed(
+            || self.shared.engine.pop(),
+            &self.shared.series.pop_duration,
+        )
+    }
+
+    fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) -> Result<(), PushError<Vec<T>>> {
+        self.shared.engine.push_batch(items)
+    }
+
+    fn pop_batch(&self, max: usize) -> Vec<T> {
+        self.shared.engine.pop_batch(max)
+    }
+
+    fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
+        self.shared.engine.push_timeout(value, timeout)
+    }
+
+    fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
+        self.shared.engine.pop_timeout(timeout)
+    }
+
+    fn len(&self) -> usize {
+        self.shared.engine.len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.shared.engine.capacity()
+    }
+
+    fn clear(&self) {
+        self.shared.engine.clear()
+    }
+
+    fn drain(&self) -> Vec<T> {
+        self.shared.engine.drain()
+    }
+
+    fn close(&self) {
+        self.shared.engine.close()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shared.engine.is_closed()
+    }
+
+    fn stats(&self) -> Stats {
+        self.shared.engine.stats()
+    }
+}
