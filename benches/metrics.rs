@@ -1,6 +1,7 @@
-//! What instrumentation costs: an engine wrapped in `elasticq::Instrumented` against the same
-//! engine bare, in the same run, with a Prometheus recorder installed (so every handle is a
-//! live one):
+//! What instrumentation costs, with a Prometheus recorder installed (so every handle is a live
+//! one), each instrumented queue against the same queue bare in the same run: a derived queue
+//! with `metrics = "label"` against one without (`derive_*`), and an engine wrapped in
+//! `elasticq::Instrumented` against the bare engine:
 //!
 //! - `metrics_pair/*`: one thread pushes a message and pops it again;
 //! - `metrics_batch100/*`: `push_batch` of 100 messages, then `pop_batch(100)`.
@@ -13,9 +14,50 @@
 use std::hint::black_box;
 
 use criterion::{criterion_main, Criterion, Throughput};
-use elasticq::{Config, Engine, Instrumented, LockFreeQueue, LockedQueue};
+use elasticq::{Config, ElasticQueue, Engine, Instrumented, LockFreeQueue, LockedQueue};
 
 const BATCH: usize = 100;
+
+/// A derived queue without a label: the reference.
+#[derive(ElasticQueue)]
+#[elastic_queue(capacity(initial = 1024))]
+struct Plain {
+    value: u64,
+}
+
+/// The same message, labelled.
+#[derive(ElasticQueue)]
+#[elastic_queue(capacity(initial = 1024), metrics = "bench_derived")]
+struct Labelled {
+    value: u64,
+}
+
+/// The derived queues' calls, for one bench body over both.
+trait Derived {
+    fn pair(&self);
+    fn batch(&self);
+}
+
+macro_rules! derived {
+    ($queue:ty, $message:ident) => {
+        impl Derived for $queue {
+            fn pair(&self) {
+                self.push($message {
+                    value: black_box(7),
+                })
+                .unwrap();
+                black_box(self.pop().map(|message| message.value));
+            }
+            fn batch(&self) {
+                self.push_batch((0..BATCH as u64).map(|value| $message { value }))
+                    .unwrap();
+                black_box(self.pop_batch(BATCH));
+            }
+        }
+    };
+}
+derived!(PlainQueue, Plain);
+derived!(LabelledQueue, Labelled);
 
 fn pair<E: Engine<u64>>(queue: &E) {
     queue.push(black_box(7)).unwrap();
@@ -35,8 +77,12 @@ fn instrumentation(c: &mut Criterion) {
     metrics::set_global_recorder(recorder).expect("the only recorder");
     let config = || Config::new().initial_capacity(1024);
 
+    let plain = PlainQueue::new().unwrap();
+    let labelled = LabelledQueue::new().unwrap();
     let mut group = c.benchmark_group("metrics_pair");
     group.throughput(Throughput::Elements(1));
+    group.bench_function("derive", |b| b.iter(|| plain.pair()));
+    group.bench_function("derive_labelled", |b| b.iter(|| labelled.pair()));
     let locked = LockedQueue::<u64>::new(config()).unwrap();
     let locked_instrumented =
         Instrumented::new(LockedQueue::<u64>::new(config()).unwrap(), "bench_locked");
@@ -57,6 +103,8 @@ fn instrumentation(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("metrics_batch100");
     group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("derive", |b| b.iter(|| plain.batch()));
+    group.bench_function("derive_labelled", |b| b.iter(|| labelled.batch()));
     group.bench_function("locked", |b| b.iter(|| batch(&locked)));
     group.bench_function("locked_instrumented", |b| {
         b.iter(|| batch(&locked_instrumented))

@@ -94,6 +94,12 @@ pub mod __private {
     pub use crate::__elasticq_tokio_enabled as tokio_items;
     pub use std::path::Path;
 
+    #[cfg(not(feature = "metrics"))]
+    pub use crate::__elasticq_metrics_disabled as metrics_enabled;
+    /// Expands to nothing when elasticq has its `metrics` feature, and to a compile error on
+    /// the `metrics` key otherwise.
+    #[cfg(feature = "metrics")]
+    pub use crate::__elasticq_metrics_enabled as metrics_enabled;
     #[cfg(not(feature = "persist"))]
     pub use crate::__elasticq_persist_disabled as persist_enabled;
     /// Expands to nothing when elasticq has its `persist` feature, and to a compile error
@@ -105,6 +111,8 @@ pub mod __private {
     /// The same for `codec = serde` and the `serde` feature.
     #[cfg(feature = "serde")]
     pub use crate::__elasticq_serde_enabled as serde_enabled;
+    #[cfg(feature = "metrics")]
+    pub use elasticq_runtime::Instrumented;
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type
     /// parameter `Q`, and has no supertrait, so that a message that is not `Clone` makes the
@@ -150,6 +158,22 @@ pub mod __private {
     )]
     pub trait KeyOf<K: ?Sized> {}
     impl<M: PartitionKey> KeyOf<M::Key> for M {}
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_metrics_enabled {
+    () => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_metrics_disabled {
+    () => {
+        ::core::compile_error!(
+            "`metrics` needs elasticq's `metrics` feature, which is off: enable it in Cargo.toml (`elasticq = { version = \"...\", features = [\"metrics\"] }`)"
+        );
+    };
 }
 
 #[doc(hidden)]

@@ -37,6 +37,7 @@ impl Site {
                 "mode",
                 "persist",
                 "codec",
+                "metrics",
                 "name",
                 "crate",
             ],
@@ -49,6 +50,7 @@ impl Site {
                 "partitions",
                 "fair",
                 "persist",
+                "metrics",
                 "crate",
             ],
         }
@@ -115,6 +117,8 @@ pub(crate) struct QueueAttrs {
     /// Where the `persist` key itself is written.
     pub(crate) persist_key: Option<Span>,
     pub(crate) codec: Option<Spanned<CodecKind>>,
+    /// `metrics = "label"`: the queue's label in every series.
+    pub(crate) metrics: Option<LitStr>,
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<Path>,
     pub(crate) message: Option<Type>,
@@ -181,6 +185,10 @@ pub(crate) fn parse_key(
         "codec" => {
             let value = parse_codec(meta, errors)?;
             set(&mut attrs.codec, value, &key, span, errors);
+        }
+        "metrics" => {
+            let value = parse_metrics(meta, errors)?;
+            set(&mut attrs.metrics, value, &key, span, errors);
         }
         "name" => {
             let value = parse_name(meta, errors)?;
@@ -622,6 +630,45 @@ fn parse_float(
         value,
         span: expr.span(),
     }))
+}
+
+/// `metrics = "label"`: a string literal, not empty (it is the `queue` label of every series).
+fn parse_metrics(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<LitStr>> {
+    let Some(input) = value_of(meta, "metrics", "metrics = \"orders\"", errors)? else {
+        return Ok(None);
+    };
+    let expr: Expr = input.parse()?;
+    match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(label),
+            ..
+        }) if !label.value().trim().is_empty() => Ok(Some(label.clone())),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(label),
+            ..
+        }) => {
+            errors.at(
+                label.span(),
+                "`metrics` needs a label to tell this queue's series apart: write e.g. `metrics = \"orders\"`",
+            );
+            Ok(None)
+        }
+        Expr::Path(ExprPath { path, .. }) if path.get_ident().is_some() => {
+            let name = path.get_ident().map(Ident::to_string).unwrap_or_default();
+            errors.spanned(
+                &expr,
+                format!("`metrics` takes the label as a string: write `metrics = \"{name}\"`"),
+            );
+            Ok(None)
+        }
+        _ => {
+            errors.spanned(
+                &expr,
+                "`metrics` takes the label as a string literal: write e.g. `metrics = \"orders\"`",
+            );
+            Ok(None)
+        }
+    }
 }
 
 fn parse_name(meta: &ParseNestedMeta<'_>, errors: &mut Errors) -> syn::Result<Option<Ident>> {

@@ -228,6 +228,7 @@ fn engine(attrs: &QueueAttrs, map: bool) -> (Ident, &'static str) {
 }
 
 fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
+    let inner_ref = spec.inner_ref();
     let private = private_path(spec.attrs.krate.as_ref());
     let QueueSpec {
         outer,
@@ -251,7 +252,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let lanes =
         quote_spanned!(at=> <#message as #private::Message>::Lanes<#private::#engine<#message>>);
     let persist = spec.attrs.persist.as_ref().map(|p| p.value);
-    let inner = if persist.is_some() {
+    let composition = if persist.is_some() {
         let recorded = quote_spanned!(at=> #private::Recorded<#message>);
         quote_spanned!(at=> #private::Persistent<#message,
             <#message as #private::Durable>::RecordedLanes<#private::#engine<#recorded>>>)
@@ -262,6 +263,33 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     } else {
         lanes
     };
+    // A labelled queue holds its composition inside `Instrumented`, which publishes its
+    // counters and times pushes and pops; the others hold it bare and pay nothing.
+    let label = spec.attrs.metrics.as_ref();
+    let inner = match label {
+        Some(_) => quote_spanned!(at=> #private::Instrumented<#message, #composition>),
+        None => composition.clone(),
+    };
+    let wrap = match label {
+        Some(label) => quote!(#private::Instrumented::new(__inner, #label)),
+        None => quote!(__inner),
+    };
+    let metrics_items = label.map(|label| {
+        let doc = format!(
+            "Publishes the queue's series (label `queue = {:?}`) now, instead of at the next \
+             tick of the background publisher (once a second).",
+            label.value()
+        );
+        quote! {
+            #[doc = #doc]
+            #vis fn publish_metrics(&self) {
+                self.inner.publish_metrics()
+            }
+        }
+    });
+    let metrics_enabled = spec.attrs.metrics.as_ref().map(|label| {
+        quote_spanned! {label.span()=> #private::metrics_enabled!{} }
+    });
     let config = declared_config(spec.attrs, &private);
     let declared = check::config(spec.attrs);
     let m = &spec.message_name;
@@ -451,7 +479,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     Self::builder().build()
                 }
             },
-            quote!(<#inner as #engine_trait<#message>>::with_config(self.config)),
+            quote!(<#composition as #engine_trait<#message>>::with_config(self.config)),
             quote! {
                 /// Checks every setting and builds the queue; an invalid one is
                 /// `Err(elasticq::Error::InvalidConfig)` naming the field, never a panic.
@@ -475,6 +503,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         }
 
         #persist_enabled
+        #metrics_enabled
 
         impl #impl_generics #ident #ty_generics #impl_where {
             #constructor
@@ -492,7 +521,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #push_doc
             #[inline]
             #vis fn push(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
-                let __pushed = #engine_trait::push(&self.inner, #value);
+                let __pushed = #engine_trait::push(#inner_ref, #value);
                 if __pushed.is_ok() {
                     self.signals.pushed(1);
                 }
@@ -502,7 +531,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #pop_doc
             #[inline]
             #vis fn pop(&self) -> #private::Option<#message> {
-                let __popped = #engine_trait::pop(&self.inner);
+                let __popped = #engine_trait::pop(#inner_ref);
                 if __popped.is_some() {
                     self.signals.popped();
                 }
@@ -515,7 +544,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 #value: #message,
                 #timeout: #private::Duration,
             ) -> #private::Result<(), #private::PushError<#message>> {
-                let __pushed = #engine_trait::push_timeout(&self.inner, #value, #timeout);
+                let __pushed = #engine_trait::push_timeout(#inner_ref, #value, #timeout);
                 if __pushed.is_ok() {
                     self.signals.pushed(1);
                 }
@@ -527,7 +556,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #timeout: #private::Duration,
             ) -> #private::Result<#message, #private::PopError> {
-                let __popped = #engine_trait::pop_timeout(&self.inner, #timeout);
+                let __popped = #engine_trait::pop_timeout(#inner_ref, #timeout);
                 if __popped.is_ok() {
                     self.signals.popped();
                 }
@@ -539,7 +568,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 &self,
                 #items: impl #private::IntoIterator<Item = #message>,
             ) -> #private::Result<(), #private::PushError<#private::Vec<#message>>> {
-                let __pushed = #engine_trait::push_batch(&self.inner, #items);
+                let __pushed = #engine_trait::push_batch(#inner_ref, #items);
                 // Part of a refused batch may have gone in: wake every waiting consumer.
                 self.signals.pushed(::core::primitive::usize::MAX);
                 __pushed
@@ -547,7 +576,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
 
             #pop_batch_doc
             #vis fn pop_batch(&self, #max: #usize) -> #private::Vec<#message> {
-                let __popped = #engine_trait::pop_batch(&self.inner, #max);
+                let __popped = #engine_trait::pop_batch(#inner_ref, #max);
                 if !__popped.is_empty() {
                     self.signals.popped();
                 }
@@ -556,28 +585,28 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
 
             /// The number of messages queued (exact when no call is in flight).
             #vis fn len(&self) -> #usize {
-                #engine_trait::len(&self.inner)
+                #engine_trait::len(#inner_ref)
             }
 
             /// Whether the queue holds no message.
             #vis fn is_empty(&self) -> #bool {
-                #engine_trait::is_empty(&self.inner)
+                #engine_trait::is_empty(#inner_ref)
             }
 
             /// How many messages the queue holds before it next grows (summed over lanes).
             #vis fn capacity(&self) -> #usize {
-                #engine_trait::capacity(&self.inner)
+                #engine_trait::capacity(#inner_ref)
             }
 
             /// Drops every queued message (they count as dequeued).
             #vis fn clear(&self) {
-                #engine_trait::clear(&self.inner);
+                #engine_trait::clear(#inner_ref);
                 self.signals.popped();
             }
 
             /// Removes and returns every queued message.
             #vis fn drain(&self) -> #private::Vec<#message> {
-                let __drained = #engine_trait::drain(&self.inner);
+                let __drained = #engine_trait::drain(#inner_ref);
                 self.signals.popped();
                 __drained
             }
@@ -585,24 +614,24 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             /// Closes the queue: later pushes fail with `PushError::Closed`, waiting callers
             /// wake, and queued messages can still be popped.
             #vis fn close(&self) {
-                #engine_trait::close(&self.inner);
+                #engine_trait::close(#inner_ref);
                 self.signals.closed();
             }
 
             /// Whether [`close`](Self::close) has been called.
             #vis fn is_closed(&self) -> #bool {
-                #engine_trait::is_closed(&self.inner)
+                #engine_trait::is_closed(#inner_ref)
             }
 
             /// A snapshot of the counters: enqueued, dequeued, rejected, resizes, len and
             /// capacity, with `levels` and `partitions` broken out when the queue has them.
             #vis fn stats(&self) -> #private::Stats {
-                #engine_trait::stats(&self.inner)
+                #engine_trait::stats(#inner_ref)
             }
 
             /// The settings the queue was built with.
             #vis fn config(&self) -> &#private::Config {
-                #lane_trait::config(&self.inner)
+                #lane_trait::config(#inner_ref)
             }
 
             #priority_methods
@@ -610,6 +639,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #map_methods
             #persist_methods
             #async_methods
+            #metrics_items
         }
 
         #generated_queue_impl
@@ -653,7 +683,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
                 match #build {
                     #private::Ok(__inner) => #private::Ok(#ident {
-                        inner: __inner,
+                        inner: #wrap,
                         signals: #private::Signals::new(),
                     }),
                     #private::Err(__error) => #private::Err(__error),
@@ -665,7 +695,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
                     .debug_struct(#name)
-                    .field("stats", &#engine_trait::stats(&self.inner))
+                    .field("stats", &#engine_trait::stats(#inner_ref))
                     .finish_non_exhaustive()
             }
         }
@@ -677,6 +707,19 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     .field("config", &self.config)
                     .finish()
             }
+        }
+    }
+}
+
+impl QueueSpec<'_> {
+    /// How generated code borrows the composition: a labelled persisted queue holds it inside
+    /// `Instrumented`, which derefs to it (the other compositions are called through
+    /// `Instrumented`'s own `Engine` and `Lane` impls, which time pushes and pops).
+    fn inner_ref(&self) -> TokenStream {
+        if self.attrs.metrics.is_some() && self.attrs.persist.is_some() {
+            quote!(&*self.inner)
+        } else {
+            quote!(&self.inner)
         }
     }
 }
@@ -693,6 +736,7 @@ fn priority_methods(
     private: &TokenStream,
     lane: &TokenStream,
 ) -> TokenStream {
+    let inner_ref = spec.inner_ref();
     let (vis, message) = (spec.vis, &spec.message);
     let level = Ident::new("__level", Span::mixed_site());
     let level_param = Ident::new("__L", Span::mixed_site());
@@ -721,7 +765,7 @@ fn priority_methods(
         #vis fn pop_priority #generics (&self, #level: #level_ty) -> #private::Option<#message> #bound {
             match #index {
                 #private::Some(__index) => {
-                    let __popped = #lane::pop_level(&self.inner, __index);
+                    let __popped = #lane::pop_level(#inner_ref, __index);
                     if __popped.is_some() {
                         self.signals.popped();
                     }
@@ -735,7 +779,7 @@ fn priority_methods(
         #guarded_doc
         #vis fn len_priority #generics (&self, #level: #level_ty) -> ::core::primitive::usize #bound {
             match #index {
-                #private::Some(__index) => #lane::len_level(&self.inner, __index),
+                #private::Some(__index) => #lane::len_level(#inner_ref, __index),
                 #private::None => 0,
             }
         }
@@ -976,6 +1020,7 @@ fn persist_items(
     private: &TokenStream,
     persist: Option<SyncKind>,
 ) -> PersistItems {
+    let inner_ref = spec.inner_ref();
     let Some(sync) = persist else {
         return PersistItems::default();
     };
@@ -998,7 +1043,7 @@ fn persist_items(
         quote! {
             /// Like `pop_delivery`, from partition `partition` only.
             #vis fn pop_delivery_from(&self, #partition: #usize) -> #private::Option<#private::Delivery<#message>> {
-                let __popped = #private::Persistent::pop_delivery_from(&self.inner, #partition);
+                let __popped = #private::Persistent::pop_delivery_from(#inner_ref, #partition);
                 if __popped.is_some() {
                     self.signals.popped();
                 }
@@ -1008,7 +1053,7 @@ fn persist_items(
             /// Up to `max` deliveries from partition `partition`, oldest first; acknowledge
             /// them together with `elasticq::Delivery::ack_all` once the batch is handled.
             #vis fn pop_delivery_batch_from(&self, #partition: #usize, #max: #usize) -> #private::Vec<#private::Delivery<#message>> {
-                let __popped = #private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max);
+                let __popped = #private::Persistent::pop_delivery_batch_from(#inner_ref, #partition, #max);
                 if !__popped.is_empty() {
                     self.signals.popped();
                 }
@@ -1044,7 +1089,7 @@ fn persist_items(
             /// is handled. A delivery never acknowledged (dropped, or the process died) is
             /// delivered again after the queue is next opened.
             #vis fn pop_delivery(&self) -> #private::Option<#private::Delivery<#message>> {
-                let __popped = #private::Persistent::pop_delivery(&self.inner);
+                let __popped = #private::Persistent::pop_delivery(#inner_ref);
                 if __popped.is_some() {
                     self.signals.popped();
                 }
@@ -1056,19 +1101,19 @@ fn persist_items(
             /// Writes and syncs the log: every push and acknowledgement made before the call
             /// is on disk when it returns `Ok`, whatever the sync policy.
             #vis fn sync(&self) -> #private::Result<(), #private::PersistError> {
-                #private::Persistent::sync(&self.inner)
+                #private::Persistent::sync(#inner_ref)
             }
 
             /// Deletes the log's segment files whose messages are all acknowledged; returns
             /// the bytes freed.
             #vis fn compact(&self) -> #private::Result<::core::primitive::u64, #private::PersistError> {
-                #private::Persistent::compact(&self.inner)
+                #private::Persistent::compact(#inner_ref)
             }
 
             /// What the log wrote and synced, what is on disk, and what opening it recovered
             /// and cut.
             #vis fn persist_stats(&self) -> #private::PersistStats {
-                #private::Persistent::persist_stats(&self.inner)
+                #private::Persistent::persist_stats(#inner_ref)
             }
         },
         enabled: quote_spanned! {key_span=> #private::persist_enabled!{} },

@@ -37,6 +37,7 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
         persisted,
     } = cx;
     let (vis, ident, message) = (spec.vis, &spec.ident, &spec.message);
+    let inner_ref = spec.inner_ref();
     let name = syn::LitStr::new(&ident.to_string(), ident.span());
     let usize = quote!(::core::primitive::usize);
     let value = Ident::new("__message", Span::mixed_site());
@@ -49,8 +50,8 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
         (
             quote!(#message),
             quote!(#private::Vec<#private::Delivery<#message>>),
-            quote!(#private::Persistent::pop_delivery_batch_from(&self.inner, #partition, #max)),
-            quote!(#private::Persistent::partitions(&self.inner)),
+            quote!(#private::Persistent::pop_delivery_batch_from(#inner_ref, #partition, #max)),
+            quote!(#private::Persistent::partitions(#inner_ref)),
         )
     } else if spec.layers.map {
         (
@@ -71,7 +72,7 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
             quote!(#message),
             quote!(#private::Vec<#message>),
             quote!(if #partition == 0 {
-                #engine_trait::pop_batch(&self.inner, #max)
+                #engine_trait::pop_batch(#inner_ref, #max)
             } else {
                 #private::Vec::new()
             }),
@@ -79,6 +80,18 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
         )
     };
 
+    // A labelled queue records the processor's batches and failures in its series.
+    let processing_metrics = spec.attrs.metrics.as_ref().map(|_| {
+        quote! {
+            fn batch_processed(&self, __took: #private::Duration) {
+                self.inner.batch_processed(__took)
+            }
+
+            fn processing_failed(&self) {
+                self.inner.processing_failed()
+            }
+        }
+    });
     let trait_impl = quote! {
         impl #impl_generics #private::GeneratedQueue for #ident #ty_generics #impl_where {
             type Message = #message;
@@ -99,16 +112,18 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
             }
 
             fn is_closed(&self) -> ::core::primitive::bool {
-                #engine_trait::is_closed(&self.inner)
+                #engine_trait::is_closed(#inner_ref)
             }
 
             fn len(&self) -> #usize {
-                #engine_trait::len(&self.inner)
+                #engine_trait::len(#inner_ref)
             }
 
             fn count_partitions(&self) -> #usize {
                 #count_partitions
             }
+
+            #processing_metrics
 
             fn take(&self, #partition: #usize, #max: #usize) -> #batch {
                 let __batch = #take;

@@ -10,6 +10,8 @@ mod stream;
 
 #[cfg(feature = "tokio")]
 pub use futures::{PopAsync, PopAsyncTimeout, PushAsync};
+#[cfg(feature = "tokio")]
+pub(crate) use queue::ProcessingMetrics;
 pub use queue::{GeneratedQueue, Signals};
 pub use signal::{Signal, Waiter};
 #[cfg(feature = "tokio")]

@@ -142,4 +142,25 @@ pub trait GeneratedQueue {
     fn count_partitions(&self) -> usize;
     /// Takes up to `max` items from `partition`, oldest first, without blocking.
     fn take(&self, partition: usize, max: usize) -> Self::Batch;
+    /// A processor's function accepted a batch after `took`: a labelled queue records it.
+    fn batch_processed(&self, took: std::time::Duration) {
+        let _ = took;
+    }
+    /// A try of a batch failed: a labelled queue records it.
+    fn processing_failed(&self) {}
+}
+
+/// The part of a [`GeneratedQueue`] the processor's reporting calls, as an object.
+pub(crate) trait ProcessingMetrics {
+    fn batch_processed(&self, took: std::time::Duration);
+    fn processing_failed(&self);
+}
+
+impl<Q: GeneratedQueue> ProcessingMetrics for Q {
+    fn batch_processed(&self, took: std::time::Duration) {
+        GeneratedQueue::batch_processed(self, took);
+    }
+    fn processing_failed(&self) {
+        GeneratedQueue::processing_failed(self);
+    }
 }

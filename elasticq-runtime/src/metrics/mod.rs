@@ -8,10 +8,12 @@
 //! is built, with the recorder installed at that moment.
 
 mod instrumented;
+mod observable;
 mod publisher;
 mod series;
 
 pub use instrumented::Instrumented;
+pub use observable::Observable;
 pub use publisher::PUBLISH_INTERVAL;
 pub use series::names;
 

@@ -4,8 +4,7 @@ use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 
 use crate::Stats;
 
-/// The series' names, as exported. The processor's and the log's series are reported by
-/// labelled generated queues.
+/// The series' names, as exported.
 pub mod names {
     /// Messages accepted by a push.
     pub const ENQUEUED: &str = "elasticq_messages_enqueued_total";
@@ -77,6 +76,11 @@ pub(crate) struct Series {
     levels: Vec<Scope>,
     pub(crate) push_duration: Histogram,
     pub(crate) pop_duration: Histogram,
+    pub(crate) batches_processed: Counter,
+    pub(crate) processing_failures: Counter,
+    pub(crate) processing_duration: Histogram,
+    wal_bytes_written: Counter,
+    wal_fsyncs: Counter,
 }
 
 impl Series {
@@ -98,7 +102,18 @@ impl Series {
             levels: per("priority", levels),
             push_duration: operation("push"),
             pop_duration: operation("pop"),
+            batches_processed: counter!(names::BATCHES_PROCESSED, "queue" => label.to_owned()),
+            processing_failures: counter!(names::PROCESSING_FAILURES, "queue" => label.to_owned()),
+            processing_duration: histogram!(names::PROCESSING_DURATION, "queue" => label.to_owned()),
+            wal_bytes_written: counter!(names::WAL_BYTES_WRITTEN, "queue" => label.to_owned()),
+            wal_fsyncs: counter!(names::WAL_FSYNCS, "queue" => label.to_owned()),
         }
+    }
+
+    /// The write-ahead log's totals (persisted queues).
+    pub(crate) fn publish_log(&self, bytes_written: u64, fsyncs: u64) {
+        self.wal_bytes_written.absolute(bytes_written);
+        self.wal_fsyncs.absolute(fsyncs);
     }
 
     pub(crate) fn publish(&self, stats: &Stats) {

@@ -159,6 +159,8 @@ pub(crate) struct Report<'a> {
     pub(crate) queue: &'static str,
     pub(crate) partition: usize,
     pub(crate) counters: &'a Counters,
+    /// The queue's own metrics (a labelled queue records processing there too).
+    pub(crate) metrics: &'a (dyn crate::asynchronous::ProcessingMetrics + Sync),
 }
 
 const TARGET: &str = "elasticq::processor";
@@ -182,6 +184,7 @@ impl Report<'_> {
     pub(crate) fn processed(&self, size: usize, took: Duration) {
         add(&self.counters.processed, size);
         add(&self.counters.batches, 1);
+        self.metrics.batch_processed(took);
         tracing::debug!(
             target: TARGET,
             queue = self.queue,
@@ -200,6 +203,7 @@ impl Report<'_> {
         took: Duration,
     ) {
         add(&self.counters.failures, 1);
+        self.metrics.processing_failed();
         let duration_us = took.as_micros() as u64;
         match cause {
             Cause::Panic(message) => tracing::error!(

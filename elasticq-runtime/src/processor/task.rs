@@ -264,6 +264,7 @@ where
             queue: Q::NAME,
             partition: self.partition,
             counters: &self.control.counters,
+            metrics: &*self.queue,
         }
     }
 

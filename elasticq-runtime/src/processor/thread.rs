@@ -242,6 +242,7 @@ where
             queue: Q::NAME,
             partition: self.partition,
             counters: &self.control.counters,
+            metrics: &*self.queue,
         }
     }
 

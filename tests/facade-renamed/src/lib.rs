@@ -47,8 +47,9 @@ pub struct Order {
     pub customer: String,
 }
 
-/// A second queue for the same message, through the attribute macro.
-#[queues::queue(message = Reading, crate = queues, engine = locked)]
+/// A second queue for the same message, through the attribute macro, instrumented: the
+/// wrapper and the feature check go through `crate = ...` too.
+#[queues::queue(message = Reading, crate = queues, engine = locked, metrics = "readings")]
 pub struct ReadingLog;
 
 #[cfg(test)]
@@ -102,6 +103,7 @@ mod tests {
         let log = ReadingLog::new().expect("valid declaration");
         log.push(Reading { sensor: 2 }).expect("room");
         assert_eq!(log.drain(), vec![Reading { sensor: 2 }]);
+        log.publish_metrics(); // a labelled queue's call, through the renamed path
         assert_eq!(<Reading as queues::Message>::NAME, "Reading");
     }
 }

@@ -1,5 +1,6 @@
 //! DESIGN.md's `Publish`: a `Priority` enum, the lock-free engine, 4 partitions, fair pops,
-//! and priority + partition-key fields (without `persist` and `metrics`).
+//! `metrics`, and priority + partition-key fields (without `persist`, which needs a
+//! directory; `tests/ui/pass/persisted_queues.rs` covers it).
 
 use elasticq::{ElasticQueue, Priority, PushError};
 
@@ -18,6 +19,7 @@ pub enum QoS {
     shrink_threshold = 0.25,
     partitions = 4,
     fair(max_consecutive = 5),
+    metrics = "mqtt_publish",
 )]
 pub struct Publish {
     #[elastic_queue(priority)]
