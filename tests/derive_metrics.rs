@@ -263,3 +263,29 @@ fn a_persisted_queue_reports_its_log() {
     assert_eq!(counter(&series, names::DEQUEUED, &q), 1);
     assert_eq!(gauge(&series, names::DEPTH, &q), 2.0);
 }
+
+/// A generic message with a label: the queue is generic the same way.
+#[derive(ElasticQueue, Clone, Debug, PartialEq)]
+#[elastic_queue(metrics = "envelopes")]
+struct Envelope<T> {
+    body: T,
+}
+
+#[test]
+fn a_generic_labelled_queue_reports_per_instantiation() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let envelopes =
+        metrics::with_local_recorder(&recorder, || EnvelopeQueue::<String>::new().unwrap());
+    envelopes
+        .push(Envelope {
+            body: "hello".to_owned(),
+        })
+        .unwrap();
+    envelopes.publish_metrics();
+    let series = read(&snapshotter);
+    assert_eq!(
+        counter(&series, names::ENQUEUED, &[("queue", "envelopes")]),
+        1
+    );
+}

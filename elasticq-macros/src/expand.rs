@@ -423,13 +423,18 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         enabled: persist_enabled,
         bound: persist_bound,
     } = persist_items;
-    let impl_where = match (where_clause, persist_bound) {
-        (_, None) => quote!(#where_clause),
-        (Some(clause), Some(bound)) => {
+    // A generic labelled queue is shared with the metrics publisher's thread: its message
+    // must be sendable and own its data.
+    let metrics_bound = (spec.attrs.metrics.is_some() && !generics.params.is_empty())
+        .then(|| quote!(#message: ::core::marker::Send + 'static));
+    let extra: Vec<TokenStream> = persist_bound.into_iter().chain(metrics_bound).collect();
+    let impl_where = match (where_clause, extra.is_empty()) {
+        (_, true) => quote!(#where_clause),
+        (Some(clause), false) => {
             let predicates = clause.predicates.iter();
-            quote!(where #(#predicates,)* #bound)
+            quote!(where #(#predicates,)* #(#extra),*)
         }
-        (None, Some(bound)) => quote!(where #bound),
+        (None, false) => quote!(where #(#extra),*),
     };
     let async_api::AsyncItems {
         methods: async_methods,
