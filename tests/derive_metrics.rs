@@ -289,3 +289,41 @@ fn a_generic_labelled_queue_reports_per_instantiation() {
         1
     );
 }
+
+#[derive(ElasticQueue, Clone, Debug, PartialEq)]
+#[elastic_queue(persist(sync = none), metrics = "notes")]
+struct Note {
+    id: u32,
+}
+
+#[test]
+fn a_persisted_queue_times_its_pushes_and_only_it_has_log_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    std::thread::spawn(move || {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let (notes, jobs) = metrics::with_local_recorder(&recorder, || {
+            (NoteQueue::open(&path).unwrap(), JobQueue::new().unwrap())
+        });
+        for id in 0..SAMPLE_EVERY {
+            notes.push(Note { id }).unwrap();
+        }
+        jobs.publish_metrics();
+        let series = read(&snapshotter);
+        let pushes = samples(
+            &series,
+            names::OPERATION_DURATION,
+            &[("queue", "notes"), ("op", "push")],
+        );
+        assert_eq!(pushes, 1);
+        let wal = key(names::WAL_FSYNCS, &[("queue", "jobs")]);
+        assert!(
+            !series.contains_key(&wal),
+            "a queue without a log has no log series"
+        );
+        assert!(series.contains_key(&key(names::WAL_FSYNCS, &[("queue", "notes")])));
+    })
+    .join()
+    .unwrap();
+}

@@ -409,6 +409,19 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         (quote!(#private::Engine), quote!(#private::Lane))
     };
     let persist_items = persist_items(spec, &private, persist);
+    // `Instrumented`'s `Engine` impl times the other compositions' pushes and pops; a
+    // persisted queue is called directly, so its calls are timed here.
+    let (push_call, pop_call) = if label.is_some() && persist.is_some() {
+        (
+            quote!(self.inner.timed_push(|| #engine_trait::push(#inner_ref, #value))),
+            quote!(self.inner.timed_pop(|| #engine_trait::pop(#inner_ref))),
+        )
+    } else {
+        (
+            quote!(#engine_trait::push(#inner_ref, #value)),
+            quote!(#engine_trait::pop(#inner_ref)),
+        )
+    };
 
     let priority_methods = priority_methods(spec, &private, &lane_trait);
     let partition_methods = partition_methods(spec, &private);
@@ -526,7 +539,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #push_doc
             #[inline]
             #vis fn push(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
-                let __pushed = #engine_trait::push(#inner_ref, #value);
+                let __pushed = #push_call;
                 if __pushed.is_ok() {
                     self.signals.pushed(1);
                 }
@@ -536,7 +549,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #pop_doc
             #[inline]
             #vis fn pop(&self) -> #private::Option<#message> {
-                let __popped = #engine_trait::pop(#inner_ref);
+                let __popped = #pop_call;
                 if __popped.is_some() {
                     self.signals.popped();
                 }

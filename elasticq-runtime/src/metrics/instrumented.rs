@@ -67,7 +67,8 @@ impl<T: 'static, E: Observable<T> + Send + Sync + 'static> Instrumented<T, E> {
     /// ```
     pub fn new(engine: E, label: &str) -> Self {
         let partitions = engine.observed_stats().partitions.len();
-        let series = Series::register(label, partitions, engine.observed_levels());
+        let persisted = engine.observed_log().is_some();
+        let series = Series::register(label, partitions, engine.observed_levels(), persisted);
         let shared = Arc::new(Shared {
             engine,
             series,

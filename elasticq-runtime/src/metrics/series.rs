@@ -79,12 +79,12 @@ pub(crate) struct Series {
     pub(crate) batches_processed: Counter,
     pub(crate) processing_failures: Counter,
     pub(crate) processing_duration: Histogram,
-    wal_bytes_written: Counter,
-    wal_fsyncs: Counter,
+    /// The log's bytes written and syncs: persisted queues only.
+    wal: Option<(Counter, Counter)>,
 }
 
 impl Series {
-    pub(crate) fn register(label: &str, partitions: usize, levels: usize) -> Self {
+    pub(crate) fn register(label: &str, partitions: usize, levels: usize, persisted: bool) -> Self {
         let queue = || ("queue", label.to_owned());
         let per = |key: &'static str, n: usize| -> Vec<Scope> {
             if n <= 1 {
@@ -105,15 +105,21 @@ impl Series {
             batches_processed: counter!(names::BATCHES_PROCESSED, "queue" => label.to_owned()),
             processing_failures: counter!(names::PROCESSING_FAILURES, "queue" => label.to_owned()),
             processing_duration: histogram!(names::PROCESSING_DURATION, "queue" => label.to_owned()),
-            wal_bytes_written: counter!(names::WAL_BYTES_WRITTEN, "queue" => label.to_owned()),
-            wal_fsyncs: counter!(names::WAL_FSYNCS, "queue" => label.to_owned()),
+            wal: persisted.then(|| {
+                (
+                    counter!(names::WAL_BYTES_WRITTEN, "queue" => label.to_owned()),
+                    counter!(names::WAL_FSYNCS, "queue" => label.to_owned()),
+                )
+            }),
         }
     }
 
     /// The write-ahead log's totals (persisted queues).
     pub(crate) fn publish_log(&self, bytes_written: u64, fsyncs: u64) {
-        self.wal_bytes_written.absolute(bytes_written);
-        self.wal_fsyncs.absolute(fsyncs);
+        if let Some((bytes, syncs)) = &self.wal {
+            bytes.absolute(bytes_written);
+            syncs.absolute(fsyncs);
+        }
     }
 
     pub(crate) fn publish(&self, stats: &Stats) {
