@@ -41,7 +41,7 @@ pub use elasticq_runtime::{metrics, Instrumented};
 #[cfg(feature = "persist")]
 pub use elasticq_runtime::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
-    MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
+    MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
 #[cfg(feature = "tokio")]
 pub use elasticq_runtime::{

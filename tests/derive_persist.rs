@@ -248,26 +248,26 @@ fn a_full_queue_hands_the_message_back_and_withdraws_its_record() {
 }
 
 #[test]
-fn recovered_messages_beyond_the_maximum_capacity_are_an_error() {
+fn recovered_messages_beyond_the_maximum_capacity_all_come_back() {
     let dir = tempfile::tempdir().unwrap();
     {
         let queue = JobQueue::open(dir.path()).unwrap();
         queue.push_batch((0..10).map(|id| Job { id })).unwrap();
     }
-    let error = JobQueue::builder()
+    // A smaller maximum than the log was written with still opens: the owed messages come
+    // back, in order, and new pushes wait until the queue is below the maximum again.
+    let queue = JobQueue::builder()
         .dir(dir.path())
         .max_capacity(4)
         .build()
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::Persist(PersistError::Capacity { recovered: 10, .. })
-        ),
-        "{error}"
-    );
-    // Nothing was lost by the refusal.
-    assert_eq!(JobQueue::open(dir.path()).unwrap().len(), 10);
+        .unwrap();
+    assert_eq!(queue.len(), 10);
+    assert!(queue.push(Job { id: 10 }).unwrap_err().is_full());
+    let first: Vec<u64> = queue.pop_batch(7).into_iter().map(|job| job.id).collect();
+    assert_eq!(first, (0..7).collect::<Vec<_>>());
+    queue.push(Job { id: 10 }).unwrap();
+    let rest: Vec<u64> = queue.drain().into_iter().map(|job| job.id).collect();
+    assert_eq!(rest, vec![7, 8, 9, 10]);
 }
 
 #[derive(ElasticQueue, Codec, Clone, Debug, PartialEq)]

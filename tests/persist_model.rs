@@ -2091,11 +2091,6 @@ fn a_recovered_priority_outside_the_levels_is_named_as_such() {
     }
     // The default maximum capacity is far above 2 messages.
     match NarrowQueue::open(dir.path()) {
-        Err(Error::Persist(PersistError::Capacity { recovered, .. })) => {
-            panic!(
-                "a priority outside the levels reported as Capacity {{ recovered: {recovered} }}"
-            )
-        }
         Err(Error::Persist(PersistError::Priority { path, offset })) => {
             assert_eq!(path, dir.path().join(segment_name(0, 0)));
             assert!(offset >= 32, "{offset}");
@@ -2138,7 +2133,19 @@ fn full_queue_with_deliveries_out(dir: &Path) {
     drop((first, second)); // not acknowledged
 }
 
-/// Nothing is lost: a larger capacity reads all six back, in push order.
+/// Nothing is lost: the same capacity reads all six back, in push order.
+#[test]
+fn a_log_owing_more_than_the_capacity_reopens_with_the_same_one() {
+    let dir = tempfile::tempdir().unwrap();
+    full_queue_with_deliveries_out(dir.path());
+    let queue = open_capped(dir.path(), 4).unwrap();
+    assert_eq!(queue.persist_stats().recovered, 6);
+    assert!(queue.push(Capped { id: 6 }).unwrap_err().is_full());
+    let ids: Vec<u64> = queue.drain().iter().map(|c| c.id).collect();
+    assert_eq!(ids, (0..6).collect::<Vec<_>>());
+}
+
+/// And a larger capacity reads all six back too.
 #[test]
 fn a_log_owing_more_than_the_capacity_reopens_with_a_larger_one() {
     let dir = tempfile::tempdir().unwrap();

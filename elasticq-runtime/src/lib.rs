@@ -70,7 +70,7 @@ pub use partition::{stable_hash, Partitioned, StableHasher};
 #[cfg(feature = "persist")]
 pub use persist::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
-    MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
+    MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
 pub use persist_error::PersistError;
 pub use priority::{IntegerPriority, Prioritized, Priority};

@@ -77,14 +77,13 @@ pub enum PersistError {
         /// The record's offset in the file.
         offset: u64,
     },
-    /// The log holds more messages than the queue's maximum capacity can take back.
-    Capacity {
-        /// The directory.
-        dir: PathBuf,
-        /// The partition that overflowed.
-        partition: usize,
-        /// The messages that partition's log holds.
-        recovered: usize,
+    /// A message whose encoding is longer than a log record holds
+    /// ([`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES)); nothing was written for it.
+    RecordTooLarge {
+        /// The length of the message's encoding.
+        bytes: u64,
+        /// The most a record holds.
+        max: u64,
     },
 }
 
@@ -145,15 +144,9 @@ impl fmt::Display for PersistError {
                  queue's levels; was the log written with more levels?",
                 path.display()
             ),
-            PersistError::Capacity {
-                dir,
-                partition,
-                recovered,
-            } => write!(
+            PersistError::RecordTooLarge { bytes, max } => write!(
                 f,
-                "{}: partition {partition} holds {recovered} messages, more than the queue's \
-                 maximum capacity takes; open it with a larger max_capacity",
-                dir.display()
+                "a message of {bytes} bytes does not fit in a log record (at most {max} bytes)"
             ),
         }
     }

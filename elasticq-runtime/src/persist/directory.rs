@@ -1,10 +1,12 @@
 //! The log's directory: its lock, its manifest, and the segments it holds.
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::fs::{self, FileSystem, Open};
 use super::segment;
 use crate::PersistError;
 
@@ -19,7 +21,8 @@ const MANIFEST: &str = "MANIFEST";
 /// if the process dies).
 pub(crate) struct Directory {
     path: PathBuf,
-    _lock: File,
+    fs: Arc<dyn FileSystem>,
+    _lock: Box<dyn Any + Send + Sync>,
 }
 
 /// The segments of each partition, by index.
@@ -27,39 +30,36 @@ pub(crate) type Segments = BTreeMap<u32, BTreeMap<u64, PathBuf>>;
 
 impl Directory {
     /// Opens (creating if needed) the log directory of a queue of `partitions` partitions.
-    pub(crate) fn open(path: &Path, partitions: usize) -> Result<(Self, Segments), PersistError> {
-        std::fs::create_dir_all(path).map_err(|e| PersistError::io(path, "create", &e))?;
+    pub(crate) fn open(
+        fs: Arc<dyn FileSystem>,
+        path: &Path,
+        partitions: usize,
+    ) -> Result<(Self, Segments), PersistError> {
+        fs.create_dir_all(path)
+            .map_err(|e| PersistError::io(path, "create", &e))?;
         let lock_path = path.join(LOCK);
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| PersistError::io(&lock_path, "open", &e))?;
         // A lock can outlive its queue for a moment: a process forked by any thread of the
         // owner (to run a command) shares the owner's open files until it execs, and with
         // them the lock. So a held lock is retried briefly before it counts as another
         // queue's.
         let started = Instant::now();
-        loop {
-            match lock.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+        let lock = loop {
+            match fs.try_lock(&lock_path) {
+                Ok(Some(lock)) => break lock,
+                Ok(None) if started.elapsed() < LOCK_PATIENCE => {
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err(TryLockError::WouldBlock) => {
+                Ok(None) => {
                     return Err(PersistError::Locked {
                         dir: path.to_path_buf(),
                     })
                 }
-                Err(TryLockError::Error(error)) => {
-                    return Err(PersistError::io(&lock_path, "lock", &error))
-                }
+                Err(error) => return Err(PersistError::io(&lock_path, "lock", &error)),
             }
-        }
+        };
         let directory = Directory {
             path: path.to_path_buf(),
+            fs,
             _lock: lock,
         };
         let segments = directory.list()?;
@@ -84,21 +84,20 @@ impl Directory {
     }
 
     fn list(&self) -> Result<Segments, PersistError> {
-        let io = |e: std::io::Error| PersistError::io(&self.path, "read directory", &e);
+        let names = self
+            .fs
+            .list(&self.path)
+            .map_err(|e| PersistError::io(&self.path, "read directory", &e))?;
         let mut segments = Segments::new();
-        for entry in std::fs::read_dir(&self.path).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if segment::is_temporary(name) {
+        for name in names {
+            let path = self.path.join(&name);
+            if segment::is_temporary(&name) {
                 // A segment whose creation a crash interrupted: it holds no record.
-                let path = entry.path();
-                std::fs::remove_file(&path).map_err(|e| PersistError::io(&path, "remove", &e))?;
-            } else if let Some((partition, index)) = segment::parse_file_name(name) {
-                segments
-                    .entry(partition)
-                    .or_default()
-                    .insert(index, entry.path());
+                self.fs
+                    .remove_file(&path)
+                    .map_err(|e| PersistError::io(&path, "remove", &e))?;
+            } else if let Some((partition, index)) = segment::parse_file_name(&name) {
+                segments.entry(partition).or_default().insert(index, path);
             }
         }
         Ok(segments)
@@ -113,7 +112,7 @@ impl Directory {
             found,
             configured: partitions,
         };
-        match std::fs::read(&path) {
+        match self.read_manifest(&path) {
             Ok(bytes) => {
                 let found = parse_manifest(&bytes).ok_or_else(|| PersistError::Header {
                     path: path.clone(),
@@ -131,19 +130,31 @@ impl Directory {
                     }
                 }
                 let temporary = self.path.join("MANIFEST.tmp");
-                std::fs::write(
-                    &temporary,
-                    format!("elasticq-wal 1\npartitions {partitions}\n"),
-                )
-                .and_then(|()| File::open(&temporary)?.sync_all())
-                .map_err(|e| PersistError::io(&temporary, "write", &e))?;
-                std::fs::rename(&temporary, &path)
+                let text = format!("elasticq-wal 1\npartitions {partitions}\n");
+                self.fs
+                    .open(&temporary, Open::Create)
+                    .and_then(|file| {
+                        file.write_all_at(text.as_bytes(), 0)?;
+                        file.sync_data()
+                    })
+                    .map_err(|e| PersistError::io(&temporary, "write", &e))?;
+                self.fs
+                    .rename(&temporary, &path)
                     .map_err(|e| PersistError::io(&path, "rename", &e))?;
-                segment::sync_dir(&self.path)?;
+                segment::sync_dir(&*self.fs, &self.path)?;
             }
             Err(error) => return Err(PersistError::io(&path, "read", &error)),
         }
         Ok(())
+    }
+
+    /// The manifest's bytes (it is a few dozen bytes; more is not a manifest).
+    fn read_manifest(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let file = self.fs.open(path, Open::Read)?;
+        let len = file.len()?.min(4096) as usize;
+        let mut bytes = vec![0; len];
+        fs::read_exact_at(&*file, &mut bytes, 0)?;
+        Ok(bytes)
     }
 }
 

@@ -7,8 +7,10 @@
 //! generated queues use, and deliveries).
 
 mod directory;
+mod fs;
 mod log;
 mod options;
+mod owed;
 mod queue;
 mod record;
 mod recover;
@@ -16,4 +18,5 @@ mod segment;
 
 pub use self::options::{PersistOptions, SyncPolicy, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
 pub use self::queue::{AckError, Delivery, PersistStats, Persistent};
+pub use self::record::MAX_RECORD_BYTES;
 pub use self::recover::Cut;

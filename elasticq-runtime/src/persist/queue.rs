@@ -9,10 +9,13 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use super::directory::Directory;
+use super::fs::{FileSystem, RealFs};
 use super::log::PartitionLog;
+use super::owed::Owed;
 use super::recover::{self, Cut};
 use super::{PersistOptions, SyncPolicy};
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
+use crate::wait::WaitQueue;
 use crate::{
     Codec, Config, Durable, Engine, Error, Lane, Partitioned, PersistError, PopError, PushError,
     Recorded, Stats,
@@ -88,6 +91,12 @@ impl Logs {
 /// ```
 pub struct Persistent<M, L> {
     queue: Partitioned<Recorded<M>, L>,
+    /// Recovered messages beyond `max_capacity`, waiting for room in their lanes.
+    owed: Owed<M>,
+    /// Pushes refused here, before the lanes saw them (no room, or owed messages first).
+    rejected: AtomicU64,
+    /// Where `push_timeout` waits for room: every call that takes messages out notifies it.
+    room: WaitQueue,
     /// `M`'s `Codec::encode`, kept so that only `open` needs the `Codec` bound: a message
     /// without an encoding is then one error, where the queue is opened.
     encode: fn(&M, &mut Vec<u8>),
@@ -127,29 +136,47 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn open(config: Config, options: PersistOptions) -> Result<Self, Error> {
+        Self::open_in(Arc::new(RealFs), config, options)
+    }
+
+    /// [`open`](Self::open) on the file system `fs`.
+    pub(crate) fn open_in(
+        fs: Arc<dyn FileSystem>,
+        config: Config,
+        options: PersistOptions,
+    ) -> Result<Self, Error> {
         options.validate()?;
         let queue = Partitioned::<Recorded<M>, L>::with_config(config)?;
         let partitions = queue.partitions();
+        let levels = queue.partition(0).map_or(1, |lane| lane.levels());
+        let owed = Owed::new(partitions, levels);
         let policy = options.get_sync();
         let durable = policy != SyncPolicy::None;
-        let (directory, mut files) = Directory::open(options.get_dir(), partitions)?;
+        let (directory, mut files) =
+            Directory::open(Arc::clone(&fs), options.get_dir(), partitions)?;
         let mut logs = Vec::with_capacity(partitions);
         let mut planned = Vec::new();
         let mut resumes = Vec::with_capacity(partitions);
         let mut recovered = 0;
         for partition in 0..partitions {
-            let partition = partition as u32;
-            let files = files.remove(&partition).unwrap_or_default();
-            let found = recover::recover::<M>(partition, &files)?;
+            let files = files.remove(&(partition as u32)).unwrap_or_default();
+            let found = recover::recover::<M>(&*fs, partition as u32, &files)?;
             planned.extend(found.cuts);
-            let owed = found.messages.len();
+            recovered += found.messages.len() as u64;
             for found in found.messages {
+                let level = found.message.level();
                 let record = Recorded {
-                    partition,
+                    partition: partition as u32,
                     seq: found.seq,
                     message: found.message,
                 };
-                match queue.push_to(partition as usize, record) {
+                // Owed messages always come back: what the lane cannot take under its
+                // maximum waits in `owed`, behind what it took (see `owed`).
+                if owed.blocks(partition, level) {
+                    owed.hold(partition, level, record);
+                    continue;
+                }
+                match queue.push_to(partition, record) {
                     Ok(()) => {}
                     Err(PushError::InvalidPriority(_)) => {
                         return Err(PersistError::Priority {
@@ -158,23 +185,16 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
                         }
                         .into())
                     }
-                    Err(_) => {
-                        return Err(PersistError::Capacity {
-                            dir: directory.path().to_path_buf(),
-                            partition: partition as usize,
-                            recovered: owed,
-                        }
-                        .into())
-                    }
+                    Err(refused) => owed.hold(partition, level, refused.into_inner()),
                 }
             }
-            recovered += owed as u64;
             resumes.push(found.resume);
         }
         // Every partition read back: only now is any file changed.
-        let cuts = recover::apply(directory.path(), planned, durable)?;
+        let cuts = recover::apply(&*fs, directory.path(), planned, durable)?;
         for (partition, resume) in resumes.into_iter().enumerate() {
             let log = PartitionLog::new(
+                Arc::clone(&fs),
                 directory.path(),
                 partition as u32,
                 policy,
@@ -197,6 +217,9 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         };
         Ok(Persistent {
             queue,
+            owed,
+            rejected: AtomicU64::new(0),
+            room: WaitQueue::new(),
             encode: M::encode,
             logs,
             syncer,
@@ -209,10 +232,29 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         self.queue.route(message.route()) as u32
     }
 
-    /// Writes `message`'s record and waits for it as the policy says; the message comes back
-    /// with the error if the log refused it.
-    fn record(&self, message: M) -> Result<Recorded<M>, PushError<M>> {
-        let partition = self.partition_for(&message);
+    /// Whether a push of `level` to `partition` must be refused as full before anything is
+    /// written: the lane is at its maximum, or owed messages wait for its room. A push that
+    /// passes can still be refused by the lane (another push took the room meanwhile); its
+    /// record is then withdrawn durably.
+    fn no_room(&self, partition: u32, level: usize) -> bool {
+        let partition = partition as usize;
+        if self.owed.blocks(partition, level) {
+            return true;
+        }
+        self.queue.partition(partition).is_some_and(|lane| {
+            lane.len_level(level) >= Lane::config(&self.queue).get_max_capacity()
+        })
+    }
+
+    /// Refuses `message` without writing it, counting the refusal.
+    fn refuse<T>(&self, error: PushError<T>, count: usize) -> PushError<T> {
+        self.rejected.fetch_add(count as u64, Ordering::Relaxed);
+        error
+    }
+
+    /// Writes `message`'s record to `partition`'s log and waits for it as the policy says;
+    /// the message comes back with the error if the log refused it.
+    fn record(&self, partition: u32, message: M) -> Result<Recorded<M>, PushError<M>> {
         let log = self.logs.log(partition);
         let written = log
             .append(message.level(), &message, self.encode)
@@ -227,8 +269,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         }
     }
 
-    /// A record whose message the queue refused after all: acknowledged, so it does not
-    /// come back at recovery.
+    /// A record whose message the queue refused after all: acknowledged, and the
+    /// acknowledgement made durable before the refusal is returned, whatever the policy, so
+    /// that a refused message never comes back after a crash. If the acknowledgement cannot
+    /// be made durable, the refusal becomes [`PushError::Persist`]: the log has failed, and
+    /// the message may come back.
     fn withdraw(&self, error: PushError<Recorded<M>>) -> PushError<M> {
         let (partition, seq) = match &error {
             PushError::Full(r)
@@ -236,8 +281,45 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             | PushError::InvalidPriority(r)
             | PushError::Persist(r, _) => (r.partition, r.seq),
         };
-        self.logs.ack_quietly(partition, [seq]);
-        error.map(|recorded| recorded.message)
+        let log = self.logs.log(partition);
+        match log
+            .ack([seq])
+            .and_then(|position| log.sync_through(position))
+        {
+            Ok(()) => error.map(|recorded| recorded.message),
+            Err(failed) => {
+                self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
+                PushError::Persist(error.into_inner().message, Box::new(failed))
+            }
+        }
+    }
+
+    /// Withdraws every record of `batch` (see [`withdraw`](Self::withdraw)), one sync per
+    /// partition; returns their messages, in order, and the first failure.
+    fn withdraw_batch(&self, batch: Vec<Recorded<M>>) -> (Vec<M>, Option<PersistError>) {
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); self.queue.partitions()];
+        let messages = batch
+            .into_iter()
+            .map(|recorded| {
+                seqs[recorded.partition as usize].push(recorded.seq);
+                recorded.message
+            })
+            .collect();
+        let mut failure = None;
+        for (partition, seqs) in seqs.into_iter().enumerate() {
+            if seqs.is_empty() {
+                continue;
+            }
+            let log = self.logs.log(partition as u32);
+            if let Err(error) = log
+                .ack(seqs)
+                .and_then(|position| log.sync_through(position))
+            {
+                self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
+                failure.get_or_insert(error);
+            }
+        }
+        (messages, failure)
     }
 
     fn acked(&self, recorded: Recorded<M>) -> M {
@@ -262,6 +344,79 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         messages
     }
 
+    /// Moves owed messages of `partition` (`None`: every partition) into the room their
+    /// lanes have.
+    fn refill(&self, partition: Option<usize>) {
+        if self.owed.any() {
+            let push = |partition: usize, recorded| self.queue.push_to(partition, recorded);
+            match partition {
+                Some(partition) => self.owed.refill(partition, |r| push(partition, r)),
+                None => self.owed.refill_all(push),
+            }
+        }
+    }
+
+    /// After messages left `partition` (`None`: any partition): owed messages move into
+    /// the room first, then pushes waiting for room are told.
+    fn taken_from(&self, partition: Option<usize>) {
+        self.refill(partition);
+        self.room.notify_all();
+    }
+
+    /// Takes up to `max` messages with `take` (given how many are still wanted), moving
+    /// owed messages into the room it makes, until `max` are taken or no more come.
+    fn take_batch(
+        &self,
+        partition: Option<usize>,
+        max: usize,
+        mut take: impl FnMut(usize) -> Vec<Recorded<M>>,
+    ) -> Vec<Recorded<M>> {
+        let mut batch = take(max);
+        while batch.len() < max && self.owed.any() {
+            self.refill(partition);
+            let more = take(max - batch.len());
+            if more.is_empty() {
+                break;
+            }
+            batch.extend(more);
+        }
+        self.taken_from(partition);
+        batch
+    }
+
+    fn take_one(
+        &self,
+        partition: Option<usize>,
+        mut take: impl FnMut() -> Option<Recorded<M>>,
+    ) -> Option<Recorded<M>> {
+        let mut found = take();
+        if found.is_none() && self.owed.any() {
+            self.refill(partition);
+            found = take();
+        }
+        self.taken_from(
+            found
+                .as_ref()
+                .map_or(partition, |r| Some(r.partition as usize)),
+        );
+        found
+    }
+
+    /// Tries to push once: refused without a write when there is no room, else written and
+    /// queued (its record withdrawn if the lane refuses it after all).
+    fn try_push(&self, partition: u32, message: M) -> Result<(), PushError<M>> {
+        if self.queue.is_closed() {
+            return Err(self.refuse(PushError::Closed(message), 1));
+        }
+        if self.no_room(partition, message.level()) {
+            return Err(self.refuse(PushError::Full(message), 1));
+        }
+        let recorded = self.record(partition, message)?;
+        self.queue
+            .push_to(partition as usize, recorded)
+            .map_err(|error| self.withdraw(error))
+    }
+
     /// Writes `message` to the log, then queues it. Returns once the record is as durable
     /// as the [`SyncPolicy`] promises (on disk, under `EveryWrite`). A full or closed queue
     /// hands the message back (its record is withdrawn); so does a log that cannot be
@@ -281,14 +436,8 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn push(&self, message: M) -> Result<(), PushError<M>> {
-        if self.queue.is_closed() {
-            return Err(PushError::Closed(message));
-        }
-        let recorded = self.record(message)?;
-        let partition = recorded.partition as usize;
-        self.queue
-            .push_to(partition, recorded)
-            .map_err(|error| self.withdraw(error))
+        let partition = self.partition_for(&message);
+        self.try_push(partition, message)
     }
 
     /// [`push`](Self::push), waiting up to `timeout` for room in the queue.
@@ -309,14 +458,35 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn push_timeout(&self, message: M, timeout: Duration) -> Result<(), PushError<M>> {
-        if self.queue.is_closed() {
-            return Err(PushError::Closed(message));
+        let partition = self.partition_for(&message);
+        // Room is waited for before anything is written: a push that times out leaves no
+        // record behind.
+        let mut message = match self.try_push(partition, message) {
+            Err(PushError::Full(message)) => Some(message),
+            done => return done,
+        };
+        let mut outcome = None;
+        let deadline = crate::engine::deadline_after(timeout);
+        self.room.wait_rechecking(deadline, || {
+            let Some(pending) = message.take() else {
+                return true;
+            };
+            match self.try_push(partition, pending) {
+                Err(PushError::Full(pending)) => {
+                    message = Some(pending);
+                    false
+                }
+                done => {
+                    outcome = Some(done);
+                    true
+                }
+            }
+        });
+        match (outcome, message) {
+            (Some(done), _) => done,
+            (None, Some(message)) => Err(PushError::Full(message)),
+            (None, None) => Ok(()),
         }
-        let recorded = self.record(message)?;
-        let partition = recorded.partition as usize;
-        self.queue
-            .push_timeout_to(partition, recorded, timeout)
-            .map_err(|error| self.withdraw(error))
     }
 
     /// Writes every message to the log (one sync per partition for the whole batch), then
@@ -340,22 +510,43 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     pub fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
         let items: Vec<M> = items.into_iter().collect();
         if self.queue.is_closed() {
-            return Err(PushError::Closed(items));
+            let count = items.len();
+            return Err(self.refuse(PushError::Closed(items), count));
         }
-        let partitions = self.queue.partitions();
-        let mut positions = vec![0u64; partitions];
+        let max = Lane::config(&self.queue).get_max_capacity();
+        let mut positions = vec![0u64; self.queue.partitions()];
+        // Room taken by this batch so far, per (partition, level): a message its lane has no
+        // room for ends the batch before it is written.
+        let mut taken: Vec<((u32, usize), usize)> = Vec::new();
         let mut written = Vec::with_capacity(items.len());
         let mut items = items.into_iter();
-        let mut failure = None;
+        let mut stopped: Option<(M, Option<PersistError>)> = None;
         for message in items.by_ref() {
             let partition = self.partition_for(&message);
+            let level = message.level();
+            let slot = match taken.iter().position(|(at, _)| *at == (partition, level)) {
+                Some(slot) => slot,
+                None => {
+                    taken.push(((partition, level), 0));
+                    taken.len() - 1
+                }
+            };
+            let queued = self
+                .queue
+                .partition(partition as usize)
+                .map_or(0, |lane| lane.len_level(level));
+            if self.owed.blocks(partition as usize, level) || queued + taken[slot].1 >= max {
+                stopped = Some((message, None));
+                break;
+            }
             match self
                 .logs
                 .log(partition)
-                .append(message.level(), &message, self.encode)
+                .append(level, &message, self.encode)
             {
                 Ok((seq, position)) => {
                     positions[partition as usize] = position;
+                    taken[slot].1 += 1;
                     written.push(Recorded {
                         partition,
                         seq,
@@ -363,25 +554,27 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                     });
                 }
                 Err(error) => {
-                    failure = Some((message, error));
+                    stopped = Some((message, Some(error)));
                     break;
                 }
             }
         }
+        let rest = |first: Vec<M>, stopped: Option<M>, items: std::vec::IntoIter<M>| -> Vec<M> {
+            first.into_iter().chain(stopped).chain(items).collect()
+        };
         for (partition, &position) in positions.iter().enumerate() {
             if position == 0 {
                 continue;
             }
             if let Err(error) = self.logs.log(partition as u32).wait_durable(position) {
-                // Not durable: nothing of the batch is queued. Their records may be on disk
-                // anyway; withdrawing them is the best that can be done.
+                // Not durable: nothing of the batch is queued. The log has failed, so the
+                // withdrawals cannot be made durable either; the records may come back.
                 let all = self.acked_batch(written);
-                let rest = all
-                    .into_iter()
-                    .chain(failure.map(|(message, _)| message))
-                    .chain(items)
-                    .collect();
-                return Err(PushError::Persist(rest, Box::new(error)));
+                let stopped = stopped.map(|(message, _)| message);
+                return Err(PushError::Persist(
+                    rest(all, stopped, items),
+                    Box::new(error),
+                ));
             }
         }
         let mut written = written.into_iter();
@@ -389,20 +582,28 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             let partition = recorded.partition as usize;
             if let Err(error) = self.queue.push_to(partition, recorded) {
                 let error = self.withdraw(error);
-                let unqueued = self.acked_batch(written.collect());
-                return Err(error.map(|first| {
-                    std::iter::once(first)
-                        .chain(unqueued)
-                        .chain(failure.map(|(message, _)| message))
-                        .chain(items)
-                        .collect()
-                }));
+                let (unqueued, failure) = self.withdraw_batch(written.collect());
+                let stopped = stopped.map(|(message, _)| message);
+                let error = error.map(|first| rest(vec![first], None, Vec::new().into_iter()));
+                let all = |first: Vec<M>| {
+                    rest(first.into_iter().chain(unqueued).collect(), stopped, items)
+                };
+                return Err(match (error, failure) {
+                    (PushError::Persist(first, error), _) => PushError::Persist(all(first), error),
+                    (_, Some(failure)) => PushError::Persist(all(Vec::new()), Box::new(failure)),
+                    (error, None) => error.map(all),
+                });
             }
         }
-        match failure {
+        match stopped {
             None => Ok(()),
-            Some((message, error)) => Err(PushError::Persist(
-                std::iter::once(message).chain(items).collect(),
+            Some((message, None)) => {
+                let refused = rest(Vec::new(), Some(message), items);
+                let count = refused.len();
+                Err(self.refuse(PushError::Full(refused), count))
+            }
+            Some((message, Some(error))) => Err(PushError::Persist(
+                rest(Vec::new(), Some(message), items),
                 Box::new(error),
             )),
         }
@@ -427,7 +628,8 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop(&self) -> Option<M> {
-        self.queue.pop().map(|recorded| self.acked(recorded))
+        self.take_one(None, || self.queue.pop())
+            .map(|recorded| self.acked(recorded))
     }
 
     /// Takes the next message without acknowledging it: [`Delivery::ack`] does, once the
@@ -449,7 +651,8 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery(&self) -> Option<Delivery<M>> {
-        self.queue.pop().map(|recorded| self.delivery(recorded))
+        self.take_one(None, || self.queue.pop())
+            .map(|recorded| self.delivery(recorded))
     }
 
     fn delivery(&self, recorded: Recorded<M>) -> Delivery<M> {
@@ -477,8 +680,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_from(&self, partition: usize) -> Option<Delivery<M>> {
-        self.queue
-            .pop_from(partition)
+        self.take_one(Some(partition), || self.queue.pop_from(partition))
             .map(|recorded| self.delivery(recorded))
     }
 
@@ -501,11 +703,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_batch_from(&self, partition: usize, max: usize) -> Vec<Delivery<M>> {
-        self.queue
-            .pop_batch_from(partition, max)
-            .into_iter()
-            .map(|recorded| self.delivery(recorded))
-            .collect()
+        self.take_batch(Some(partition), max, |max| {
+            self.queue.pop_batch_from(partition, max)
+        })
+        .into_iter()
+        .map(|recorded| self.delivery(recorded))
+        .collect()
     }
 
     /// Up to `max` messages, acknowledged (see [`pop`](Self::pop)).
@@ -524,7 +727,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch(&self, max: usize) -> Vec<M> {
-        self.acked_batch(self.queue.pop_batch(max))
+        self.acked_batch(self.take_batch(None, max, |max| self.queue.pop_batch(max)))
     }
 
     /// Waits up to `timeout` for a message, then acknowledges it.
@@ -543,9 +746,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Result<M, PopError> {
-        self.queue
-            .pop_timeout(timeout)
-            .map(|recorded| self.acked(recorded))
+        if let Some(recorded) = self.take_one(None, || self.queue.pop()) {
+            return Ok(self.acked(recorded));
+        }
+        let recorded = self.queue.pop_timeout(timeout)?;
+        self.taken_from(Some(recorded.partition as usize));
+        Ok(self.acked(recorded))
     }
 
     /// Takes the next message of `level` (see [`Lane::pop_level`]) and acknowledges it.
@@ -564,8 +770,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_level(&self, level: usize) -> Option<M> {
-        self.queue
-            .pop_level(level)
+        self.take_one(None, || self.queue.pop_level(level))
             .map(|recorded| self.acked(recorded))
     }
 
@@ -586,8 +791,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_from(&self, partition: usize) -> Option<M> {
-        self.queue
-            .pop_from(partition)
+        self.take_one(Some(partition), || self.queue.pop_from(partition))
             .map(|recorded| self.acked(recorded))
     }
 
@@ -607,7 +811,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch_from(&self, partition: usize, max: usize) -> Vec<M> {
-        self.acked_batch(self.queue.pop_batch_from(partition, max))
+        self.acked_batch(self.take_batch(Some(partition), max, |max| {
+            self.queue.pop_batch_from(partition, max)
+        }))
     }
 
     /// Takes every message and acknowledges them.
@@ -626,7 +832,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn drain(&self) -> Vec<M> {
-        self.acked_batch(self.queue.drain())
+        self.acked_batch(self.take_batch(None, usize::MAX, |_| self.queue.drain()))
     }
 
     /// Removes every message, acknowledged, so none comes back at recovery.
@@ -787,7 +993,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.owed.len()
     }
 
     /// Whether no message is queued.
@@ -805,7 +1011,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.queue.is_empty() && !self.owed.any()
     }
 
     /// Closes the queue: pushes are refused, pops take what is left.
@@ -897,7 +1103,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_level(&self, level: usize) -> usize {
-        self.queue.len_level(level)
+        let owed: usize = (0..self.queue.partitions())
+            .map(|partition| self.owed.len_at(partition, level))
+            .sum();
+        self.queue.len_level(level) + owed
     }
 
     /// How many partitions the queue (and its log) has.
@@ -952,7 +1161,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_partition(&self, partition: usize) -> usize {
-        self.queue.len_partition(partition)
+        self.queue.len_partition(partition) + self.owed.len_partition(partition)
     }
 
     /// The in-memory queue's counters.
@@ -971,7 +1180,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        self.queue.stats()
+        let mut stats = self.queue.stats();
+        stats.rejected += self.rejected.load(Ordering::Relaxed);
+        stats.len += self.owed.len();
+        stats
     }
 }
 

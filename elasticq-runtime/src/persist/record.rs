@@ -18,6 +18,15 @@ const MESSAGE_HEAD: usize = 11;
 /// The bytes an acknowledgement takes in the log.
 pub(crate) const ACK_RECORD: usize = FRAME + ACK_BODY;
 
+/// The longest message encoding a log record holds: 1 GiB, the largest segment file.
+/// (The frame's `u32` length could count up to 4 GiB; a message of that size in a queue is a
+/// mistake more often than a need, and a segment must hold its record.)
+///
+/// ```
+/// assert_eq!(elasticq_runtime::MAX_RECORD_BYTES, 1 << 30);
+/// ```
+pub const MAX_RECORD_BYTES: u64 = 1 << 30;
+
 /// One record read back from a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Record<'a> {
@@ -43,14 +52,15 @@ pub(crate) enum Read<'a> {
 }
 
 /// Appends a message record to `out`, the payload written by `encode`; returns its length
-/// in bytes.
+/// in bytes. A payload longer than [`MAX_RECORD_BYTES`] is taken out of `out` again and its
+/// length returned as the error.
 pub(crate) fn append_message<M>(
     out: &mut Vec<u8>,
     seq: u64,
     level: u16,
     message: &M,
     encode: fn(&M, &mut Vec<u8>),
-) -> usize {
+) -> Result<usize, u64> {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME]);
     out.push(KIND_MESSAGE);
@@ -65,10 +75,15 @@ pub(crate) fn append_message<M>(
     if let Some(out) = guard.out.as_deref_mut() {
         encode(message, out);
     }
-    match guard.out.take() {
-        Some(out) => seal(out, start),
-        None => 0,
+    let Some(out) = guard.out.take() else {
+        return Ok(0);
+    };
+    let payload = (out.len() - start - FRAME - MESSAGE_HEAD) as u64;
+    if payload > MAX_RECORD_BYTES {
+        out.truncate(start);
+        return Err(payload);
     }
+    Ok(seal(out, start))
 }
 
 /// Truncates the buffer back to `start` when dropped still holding it, i.e. when `encode`
@@ -98,9 +113,9 @@ pub(crate) fn append_ack(out: &mut Vec<u8>, seq: u64) {
 /// Writes the length and checksum of the body that starts at `start + FRAME`.
 fn seal(out: &mut [u8], start: usize) -> usize {
     let body = &out[start + FRAME..];
-    // A body longer than 4 GiB cannot be framed; segments cap far below (1 GiB), and the log
-    // refuses such a message before it gets here.
-    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    // Bodies are at most `MAX_RECORD_BYTES` plus a head (`append_message` refuses longer
+    // ones), far inside a `u32`.
+    let len = body.len() as u32;
     let crc = crc32fast::hash(body);
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
@@ -190,7 +205,7 @@ mod tests {
     #[test]
     fn the_format_is_pinned() {
         let mut out = Vec::new();
-        append_message(&mut out, 7, 2, &"hi".to_string(), Codec::encode);
+        append_message(&mut out, 7, 2, &"hi".to_string(), Codec::encode).unwrap();
         append_ack(&mut out, 7);
         let body = [1, 7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, b'h', b'i'];
         assert_eq!(&out[..4], &14u32.to_le_bytes());
@@ -218,7 +233,7 @@ mod tests {
     #[test]
     fn zeros_end_the_log_and_records_read_back() {
         let mut out = Vec::new();
-        append_message(&mut out, 1, 0, &5u32, Codec::encode);
+        append_message(&mut out, 1, 0, &5u32, Codec::encode).unwrap();
         append_ack(&mut out, 1);
         out.extend_from_slice(&[0; 100]);
         let (found, end) = records(&out);
@@ -250,7 +265,7 @@ mod tests {
             let mut starts = Vec::new();
             for (seq, message) in messages.iter().enumerate() {
                 starts.push(log.len());
-                append_message(&mut log, seq as u64, 0, message, Codec::encode);
+                append_message(&mut log, seq as u64, 0, message, Codec::encode).unwrap();
             }
             // Truncation: every record wholly before the cut survives, nothing after it.
             let cut = cut.index(log.len() + 1);

@@ -2,12 +2,9 @@
 //! the log at the first torn or corrupt record.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
-
+use super::fs::{self, FileSystem, LogFile, Open};
 use super::log::{Resume, SegmentInfo};
 use super::record::{self, Read, Record};
 use super::segment::{self, HEADER};
@@ -36,7 +33,7 @@ pub struct Cut {
 }
 
 /// A message recovery found not acknowledged, and where its record is.
-pub(crate) struct Owed<M> {
+pub(crate) struct Found<M> {
     pub(crate) seq: u64,
     pub(crate) message: M,
     pub(crate) path: PathBuf,
@@ -50,7 +47,7 @@ pub(crate) const MAX_COUNTER: u64 = 1 << 62;
 /// A partition's log, read back.
 pub(crate) struct Recovered<M> {
     /// The messages not acknowledged, in the order they were appended.
-    pub(crate) messages: Vec<Owed<M>>,
+    pub(crate) messages: Vec<Found<M>>,
     pub(crate) resume: Resume,
     /// What must be cut before the log takes writes again: done by [`apply`] once every
     /// partition has been read back, so that an `open` that fails changes no file.
@@ -61,10 +58,11 @@ pub(crate) struct Recovered<M> {
 /// is torn or corrupt; the rest of that segment and every later segment is cut: saved beside
 /// it as `*.cut`, and removed from the log so that new writes never follow damage.
 pub(crate) fn recover<M: Codec>(
+    fs: &dyn FileSystem,
     partition: u32,
     files: &BTreeMap<u64, PathBuf>,
 ) -> Result<Recovered<M>, PersistError> {
-    let mut messages: Vec<Option<Owed<M>>> = Vec::new();
+    let mut messages: Vec<Option<Found<M>>> = Vec::new();
     // seq -> (position in `messages`, position in `segments`)
     let mut owed: HashMap<u64, (usize, usize)> = HashMap::new();
     let mut segments: VecDeque<SegmentInfo> = VecDeque::new();
@@ -83,15 +81,10 @@ pub(crate) fn recover<M: Codec>(
                 detail: format!("segment index {index} is beyond the range of a log"),
             });
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
+        let file = fs
+            .open(path, Open::Read)
             .map_err(|e| PersistError::io(path, "open", &e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| PersistError::io(path, "stat", &e))?
-            .len();
+        let len = file.len().map_err(|e| PersistError::io(path, "stat", &e))?;
         if damaged {
             // Everything after the first damage is cut, so that the log stays a prefix.
             cuts.push(PlannedCut {
@@ -103,7 +96,7 @@ pub(crate) fn recover<M: Codec>(
             });
             continue;
         }
-        let map = map(path, &file, len)?;
+        let map = read_segment(path, &*file, len)?;
         segment::check_header(path, &map, partition, index)?;
         let position = segments.len();
         let mut info = SegmentInfo {
@@ -111,6 +104,7 @@ pub(crate) fn recover<M: Codec>(
             bytes: len,
             seqs: None,
             live: 0,
+            acked_at: 0,
         };
         let mut at = HEADER;
         let mut damage = None;
@@ -146,7 +140,7 @@ pub(crate) fn recover<M: Codec>(
                             error,
                         })?;
                     owed.insert(seq, (messages.len(), position));
-                    messages.push(Some(Owed {
+                    messages.push(Some(Found {
                         seq,
                         message,
                         path: path.clone(),
@@ -210,6 +204,7 @@ pub(crate) struct PlannedCut {
 /// Makes the cuts: saves what each one removes beside its segment, zeroes a cut tail in
 /// place and renames a wholly cut segment away; then syncs the directory when `durable`.
 pub(crate) fn apply(
+    fs: &dyn FileSystem,
     dir: &Path,
     planned: Vec<PlannedCut>,
     durable: bool,
@@ -224,25 +219,27 @@ pub(crate) fn apply(
             whole,
         } = cut;
         if whole {
-            let saved = cut_path(&path, 0);
-            std::fs::rename(&path, &saved).map_err(|e| PersistError::io(&path, "rename", &e))?;
+            let saved = cut_path(fs, &path, 0)?;
+            fs.rename(&path, &saved)
+                .map_err(|e| PersistError::io(&path, "rename", &e))?;
             cuts.push(report(&path, &saved, 0, bytes, reason));
         } else {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
+            let file = fs
+                .open(&path, Open::ReadWrite)
                 .map_err(|e| PersistError::io(&path, "open", &e))?;
-            cuts.push(set_aside(&path, &file, offset, bytes, reason)?);
+            cuts.push(set_aside(fs, &path, &*file, offset, bytes, reason)?);
         }
     }
     if durable && !cuts.is_empty() {
-        segment::sync_dir(dir)?;
+        segment::sync_dir(fs, dir)?;
     }
     Ok(cuts)
 }
 
-fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
+/// A segment's bytes, read with positioned reads: a file that is shorter than it said (cut
+/// by another process) or a read that fails is an error naming the file, never a signal, as
+/// touching a memory map of it would be.
+fn read_segment(path: &Path, file: &dyn LogFile, len: u64) -> Result<Vec<u8>, PersistError> {
     if len < HEADER as u64 {
         return Err(PersistError::Header {
             path: path.to_path_buf(),
@@ -250,29 +247,42 @@ fn map(path: &Path, file: &File, len: u64) -> Result<Mmap, PersistError> {
             detail: format!("the file is {len} bytes, shorter than a segment header ({HEADER})"),
         });
     }
-    // A process outside elasticq truncating the file meanwhile could fault the read; that
-    // is outside what the lock can prevent, as for any mapped file.
-    // SAFETY: the mapping is only read, and nothing writes the file while it is mapped: the
-    // directory lock keeps out every other queue, and every mapping is dropped before any
-    // file is changed (cuts are applied after all partitions are read).
-    unsafe { Mmap::map(file) }.map_err(|e| PersistError::io(path, "map", &e))
+    let len = usize::try_from(len).map_err(|_| PersistError::Header {
+        path: path.to_path_buf(),
+        offset: 0,
+        detail: format!("the file is {len} bytes, more than this machine can address"),
+    })?;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len)
+        .map_err(|_| PersistError::Header {
+            path: path.to_path_buf(),
+            offset: 0,
+            detail: format!("the file is {len} bytes, more than can be read into memory"),
+        })?;
+    bytes.resize(len, 0);
+    fs::read_exact_at(file, &mut bytes, 0).map_err(|e| PersistError::io(path, "read", &e))?;
+    Ok(bytes)
 }
 
 /// Saves `bytes` bytes from `offset` of a segment to `{path}.cut`, then zeroes them in the
 /// segment so that the log ends cleanly before them.
 fn set_aside(
+    fs: &dyn FileSystem,
     path: &Path,
-    file: &File,
+    file: &dyn LogFile,
     offset: u64,
     bytes: u64,
     reason: &'static str,
 ) -> Result<Cut, PersistError> {
     let mut saved = vec![0; bytes as usize];
-    file.read_exact_at(&mut saved, offset)
-        .map_err(|e| PersistError::io(path, "read", &e))?;
-    let cut_path = cut_path(path, offset);
-    std::fs::write(&cut_path, &saved)
-        .and_then(|()| File::open(&cut_path)?.sync_all())
+    fs::read_exact_at(file, &mut saved, offset).map_err(|e| PersistError::io(path, "read", &e))?;
+    let cut_path = cut_path(fs, path, offset)?;
+    fs.open(&cut_path, Open::Create)
+        .and_then(|copy| {
+            copy.write_all_at(&saved, 0)?;
+            copy.sync_data()
+        })
         .map_err(|e| PersistError::io(&cut_path, "write", &e))?;
     saved.fill(0);
     file.write_all_at(&saved, offset)
@@ -284,20 +294,27 @@ fn set_aside(
 /// Where the bytes cut at `offset` of `path` are saved: `{path}.{offset}.cut`, or with a
 /// counter after it when an earlier cut at the same place was saved there (appends resume
 /// where a cut was, so a later crash can tear the same offset again): `{path}.{offset}-{n}.cut`.
-fn cut_path(path: &Path, offset: u64) -> PathBuf {
+fn cut_path(fs: &dyn FileSystem, path: &Path, offset: u64) -> Result<PathBuf, PersistError> {
     let named = |suffix: String| {
         let mut saved = path.as_os_str().to_owned();
         saved.push(suffix);
         PathBuf::from(saved)
     };
+    let taken = |candidate: &Path| {
+        fs.exists(candidate)
+            .map_err(|e| PersistError::io(candidate, "stat", &e))
+    };
     let first = named(format!(".{offset}.cut"));
-    if !first.exists() {
-        return first;
+    if !taken(&first)? {
+        return Ok(first);
     }
-    (1..)
-        .map(|n| named(format!(".{offset}-{n}.cut")))
-        .find(|candidate| !candidate.exists())
-        .unwrap_or(first)
+    for n in 1.. {
+        let candidate = named(format!(".{offset}-{n}.cut"));
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    Ok(first)
 }
 
 fn report(path: &Path, saved: &Path, offset: u64, bytes: u64, reason: &'static str) -> Cut {

@@ -6,10 +6,11 @@
 //! it | 4 zero bytes`. A segment is created under a temporary name and renamed into place once
 //! its header is on disk, so a crash never leaves a half-made segment under a segment's name.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::fs::{FileSystem, LogFile, Open};
 use crate::PersistError;
 
 pub(crate) const HEADER: usize = 32;
@@ -108,53 +109,56 @@ pub(crate) fn check_header(
 
 /// Creates segment `index` of `partition`: header written, `size` bytes long (zeros written
 /// out when `zero_fill`, so later syncs touch no file metadata; a sparse file otherwise),
-/// synced, and renamed into place. The directory entry is synced too when `durable`.
+/// synced, and renamed into place. The directory entry is synced too when `durable`. A
+/// failure removes the temporary file, as far as it can.
 pub(crate) fn create(
+    fs: &dyn FileSystem,
     dir: &Path,
     partition: u32,
     index: u64,
     size: u64,
     zero_fill: bool,
     durable: bool,
-) -> Result<(File, PathBuf), PersistError> {
+) -> Result<(Arc<dyn LogFile>, PathBuf), PersistError> {
     let path = dir.join(file_name(partition, index));
     let temporary = dir.join(format!("p{partition:04}-{index:016x}{TEMPORARY}"));
-    let io = |operation, error: io::Error| PersistError::io(&temporary, operation, &error);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&temporary)
-        .map_err(|e| io("create", e))?;
-    file.write_all(&header(partition, index))
-        .map_err(|e| io("write", e))?;
-    if zero_fill {
-        let zeros = vec![0u8; 1 << 20];
-        let mut left = size.saturating_sub(HEADER as u64);
-        while left > 0 {
-            let chunk = left.min(zeros.len() as u64) as usize;
-            file.write_all(&zeros[..chunk])
-                .map_err(|e| io("write", e))?;
-            left -= chunk as u64;
+    let made = (|| {
+        let io = |operation, error: io::Error| PersistError::io(&temporary, operation, &error);
+        let file = fs
+            .open(&temporary, Open::Create)
+            .map_err(|e| io("create", e))?;
+        file.write_all_at(&header(partition, index), 0)
+            .map_err(|e| io("write", e))?;
+        if zero_fill {
+            let zeros = vec![0u8; (1 << 20).min(size as usize)];
+            let mut at = HEADER as u64;
+            while at < size {
+                let chunk = (size - at).min(zeros.len() as u64) as usize;
+                file.write_all_at(&zeros[..chunk], at)
+                    .map_err(|e| io("write", e))?;
+                at += chunk as u64;
+            }
+        } else {
+            file.set_len(size).map_err(|e| io("resize", e))?;
         }
-    } else {
-        file.set_len(size).map_err(|e| io("resize", e))?;
-    }
+        if durable {
+            file.sync_data().map_err(|e| io("fsync", e))?;
+        }
+        fs.rename(&temporary, &path).map_err(|e| io("rename", e))?;
+        Ok(file)
+    })();
+    let file = made.inspect_err(|_| {
+        let _ = fs.remove_file(&temporary);
+    })?;
     if durable {
-        file.sync_all().map_err(|e| io("fsync", e))?;
-    }
-    std::fs::rename(&temporary, &path).map_err(|e| io("rename", e))?;
-    if durable {
-        sync_dir(dir)?;
+        sync_dir(fs, dir)?;
     }
     Ok((file, path))
 }
 
 /// Makes the directory's entries (created, renamed, removed files) durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), PersistError> {
-    File::open(dir)
-        .and_then(|handle| handle.sync_all())
+pub(crate) fn sync_dir(fs: &dyn FileSystem, dir: &Path) -> Result<(), PersistError> {
+    fs.sync_dir(dir)
         .map_err(|error| PersistError::io(dir, "fsync", &error))
 }
 

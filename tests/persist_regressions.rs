@@ -1,0 +1,200 @@
+#![cfg(all(feature = "persist", unix))]
+//! Regressions of persisted queues found by probing the generated API: each test here failed
+//! before the fix it names, and reproduces the report as it was made.
+//!
+//! - a log that owes more than `max_capacity` reopens with its own declaration;
+//! - a push refused as `Full` or `Closed` never reappears after the process aborts (the
+//!   child process re-executes this binary, like `persist_crash.rs`);
+//! - a message too large for a record is refused before anything is written.
+
+use std::process::Command;
+
+use elasticq::{Codec, DecodeError, ElasticQueue, Error, PersistError, PushError};
+
+#[derive(ElasticQueue, Clone, Debug, PartialEq)]
+#[elastic_queue(capacity(initial = 2, min = 1, max = 2), persist(sync = every_write))]
+struct Order {
+    id: u32,
+}
+
+fn ids(queue: &OrderQueue) -> Vec<u32> {
+    queue.drain().into_iter().map(|order| order.id).collect()
+}
+
+#[test]
+fn a_log_owing_more_than_max_reopens_with_its_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let queue = OrderQueue::open(dir.path()).unwrap();
+        queue.push(Order { id: 1 }).unwrap();
+        queue.push(Order { id: 2 }).unwrap();
+        let delivery = queue.pop_delivery().unwrap();
+        assert_eq!(delivery.id, 1);
+        queue.push(Order { id: 3 }).unwrap();
+        drop(delivery); // not acknowledged: owed again
+    }
+    let queue = OrderQueue::open(dir.path()).expect("a log always reopens with its declaration");
+    assert_eq!(queue.len(), 3);
+    // At or above max, new pushes are refused, with nothing written for them.
+    let written = queue.persist_stats().records_written;
+    assert!(matches!(
+        queue.push(Order { id: 4 }),
+        Err(PushError::Full(Order { id: 4 }))
+    ));
+    assert_eq!(queue.persist_stats().records_written, written);
+    // The owed messages come back in their original places.
+    assert_eq!(queue.pop().map(|o| o.id), Some(1));
+    assert!(
+        queue.push(Order { id: 4 }).is_err(),
+        "still at max (2 queued)"
+    );
+    assert_eq!(queue.pop().map(|o| o.id), Some(2));
+    queue.push(Order { id: 4 }).unwrap();
+    assert_eq!(ids(&queue), vec![3, 4]);
+}
+
+#[test]
+fn owed_messages_above_max_keep_their_order_through_batches_and_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let queue = OrderQueue::open(dir.path()).unwrap();
+        queue
+            .push_batch([Order { id: 1 }, Order { id: 2 }])
+            .unwrap();
+        let first = queue.pop_delivery().unwrap();
+        let second = queue.pop_delivery().unwrap();
+        queue
+            .push_batch([Order { id: 3 }, Order { id: 4 }])
+            .unwrap();
+        drop((first, second));
+    }
+    let queue = OrderQueue::open(dir.path()).unwrap();
+    assert_eq!(queue.len(), 4);
+    let batch: Vec<u32> = queue.pop_batch(3).into_iter().map(|o| o.id).collect();
+    assert_eq!(batch, vec![1, 2, 3]);
+    let delivery = queue.pop_delivery().unwrap();
+    assert_eq!(delivery.id, 4);
+    delivery.ack().unwrap();
+    assert!(queue.is_empty());
+    drop(queue);
+    assert!(OrderQueue::open(dir.path()).unwrap().is_empty());
+}
+
+/// What the child does: push 1, have 2 refused as `Full` and 3 refused as `Closed`, then
+/// abort without unwinding or dropping anything.
+const CHILD_ENV: &str = "ELASTICQ_REFUSAL_CHILD";
+
+#[derive(ElasticQueue, Clone, Debug, PartialEq)]
+#[elastic_queue(capacity(initial = 1, min = 1, max = 1), persist(sync = every_write))]
+struct Slot {
+    id: u32,
+}
+
+#[test]
+fn refusal_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let queue = SlotQueue::open(&dir).unwrap();
+    queue.push(Slot { id: 1 }).unwrap();
+    assert!(matches!(
+        queue.push(Slot { id: 2 }),
+        Err(PushError::Full(Slot { id: 2 }))
+    ));
+    queue.close();
+    assert!(matches!(
+        queue.push(Slot { id: 3 }),
+        Err(PushError::Closed(Slot { id: 3 }))
+    ));
+    std::process::abort();
+}
+
+#[test]
+fn a_refused_push_never_reappears_after_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "refusal_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, dir.path())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child aborts");
+    let queue = SlotQueue::open(dir.path()).unwrap();
+    let found: Vec<u32> = queue.drain().into_iter().map(|slot| slot.id).collect();
+    assert_eq!(
+        found,
+        vec![1],
+        "only the push that returned Ok is in the log"
+    );
+}
+
+/// A message whose encoding is `len` zero bytes, without holding them in memory itself.
+#[derive(ElasticQueue, Debug)]
+#[elastic_queue(persist(sync = every_write))]
+struct Blob {
+    len: Zeros,
+}
+
+/// `n` zero bytes when encoded (the last field of its message: it takes the rest).
+#[derive(Debug, PartialEq)]
+struct Zeros(usize);
+
+impl Codec for Zeros {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.resize(out.len() + self.0, 0);
+    }
+    fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
+        let len = input.len();
+        *input = &[];
+        Ok(Zeros(len))
+    }
+}
+
+#[test]
+fn a_record_too_large_to_frame_is_refused_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = BlobQueue::open(dir.path()).unwrap();
+    queue.push(Blob { len: Zeros(10) }).unwrap();
+    let too_large = elasticq::MAX_RECORD_BYTES as usize + 1;
+    match queue.push(Blob {
+        len: Zeros(too_large),
+    }) {
+        Err(PushError::Persist(blob, error)) => {
+            assert_eq!(blob.len, Zeros(too_large), "the message is handed back");
+            assert!(
+                matches!(*error, PersistError::RecordTooLarge { .. }),
+                "{error}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Nothing was written for it, and the log still takes writes.
+    assert_eq!(queue.persist_stats().records_written, 1);
+    queue.push(Blob { len: Zeros(20) }).unwrap();
+    drop(queue);
+    let queue = BlobQueue::open(dir.path()).unwrap();
+    let lens: Vec<usize> = queue.drain().into_iter().map(|blob| blob.len.0).collect();
+    assert_eq!(lens, vec![10, 20]);
+    assert!(queue.persist_stats().cuts.is_empty());
+}
+
+#[test]
+fn errors_name_the_limit() {
+    let error = PersistError::RecordTooLarge {
+        bytes: 5 << 30,
+        max: elasticq::MAX_RECORD_BYTES,
+    };
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "a message of {} bytes does not fit in a log record (at most {} bytes)",
+            5u64 << 30,
+            elasticq::MAX_RECORD_BYTES
+        )
+    );
+    let _: Error = error.into();
+}
