@@ -252,6 +252,42 @@ fn pop_async_timeout_times_out_returns_queued_messages_and_reports_close() {
 }
 
 #[test]
+fn a_timed_out_pop_async_timeout_that_is_kept_takes_no_wake_up() {
+    runtime().block_on(async {
+        let queue = JobQueue::new().unwrap();
+        // Completed but kept (a future held in a struct or pinned in a loop): it must no
+        // longer count as waiting.
+        let mut timed_out = pin!(queue.pop_async_timeout(Duration::from_millis(1)));
+        assert_eq!(timed_out.as_mut().await, Err(PopError::Timeout));
+
+        let (count, waker) = counting();
+        let mut waiting = pin!(queue.pop_async());
+        assert!(waiting
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        queue
+            .push(Job {
+                producer: 0,
+                seq: 1,
+            })
+            .unwrap();
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "the push woke the task that still waits"
+        );
+        assert_eq!(
+            waiting.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Some(Job {
+                producer: 0,
+                seq: 1
+            }))
+        );
+    });
+}
+
+#[test]
 fn a_dropped_pop_async_loses_no_message_and_passes_its_wake_up_on() {
     let queue = JobQueue::new().unwrap();
     let (first_count, first_waker) = counting();

@@ -227,7 +227,13 @@ impl<Q: GeneratedQueue + ?Sized> Future for PopAsyncTimeout<'_, Q> {
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(PopError::Timeout)),
+            Poll::Ready(()) => {
+                // The future may be kept after it completes: leave the signal now, so its
+                // registration does not take a later notify (or keep one it took since the
+                // pop's look) from a task still waiting.
+                this.pop.waiter.cancel();
+                Poll::Ready(Err(PopError::Timeout))
+            }
             Poll::Pending => Poll::Pending,
         }
     }

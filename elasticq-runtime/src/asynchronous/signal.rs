@@ -145,7 +145,8 @@ impl Signal {
 
 /// One task's registration with a [`Signal`]. Dropping it while it holds a notification the
 /// task never acted on passes that notification to another waiting task, so a cancelled
-/// waiter cannot strand a message.
+/// waiter cannot strand a message. So does [`disarm`](Self::disarm) when the notification may
+/// have arrived after the look that satisfied the task.
 ///
 /// ```
 /// use std::task::{Context, Waker};
@@ -162,6 +163,10 @@ impl Signal {
 pub struct Waiter<'a> {
     signal: &'a Signal,
     key: Option<usize>,
+    /// The last `arm` made a new registration, and the task has not returned `Pending` on it
+    /// since: the caller is in its second look. A notification that registration holds
+    /// landed after `arm`, perhaps after that look, so the task may not have acted on it.
+    rechecking: bool,
 }
 
 impl std::fmt::Debug for Waiter<'_> {
@@ -181,7 +186,11 @@ impl<'a> Waiter<'a> {
     /// # drop(waiter);
     /// ```
     pub fn new(signal: &'a Signal) -> Self {
-        Self { signal, key: None }
+        Self {
+            signal,
+            key: None,
+            rechecking: false,
+        }
     }
 
     /// Registers the task's waker, or refreshes it. Returns `true` when the task was not
@@ -231,13 +240,20 @@ impl<'a> Waiter<'a> {
                 }
             }
         };
+        self.rechecking = armed;
         // Pairs with the fence in `notify_*`; see the module comment.
         fence(Ordering::SeqCst);
         armed
     }
 
-    /// Ends the registration after the task got what it waited for: a notification it holds
-    /// is taken as used, not passed on.
+    /// Ends the registration after the task got what it waited for. A notification it holds
+    /// is kept as used if the task was woken by it and looked afterwards. It is passed on if
+    /// the look that succeeded was the second look after an `arm` that returned `true`: the
+    /// registration was live during that look, so the notification may have landed after it
+    /// and announce a message the task did not take (the one it took was pushed before it
+    /// registered, and that push's notify found nobody). Kept, it would leave another waiter
+    /// asleep with that message queued. An extra wake-up costs one look; a lost one strands
+    /// a message.
     ///
     /// ```
     /// # let signal = elasticq_runtime::Signal::new();
@@ -245,10 +261,18 @@ impl<'a> Waiter<'a> {
     /// waiter.disarm();
     /// ```
     pub fn disarm(&mut self) {
-        self.release(false);
+        self.release(self.rechecking);
+    }
+
+    /// Ends the registration without having got what the task waited for (it gave up, as
+    /// a timed-out pop does): a notification it holds is passed on, as on drop.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn cancel(&mut self) {
+        self.release(true);
     }
 
     fn release(&mut self, pass_on: bool) {
+        self.rechecking = false;
         let Some(key) = self.key.take() else {
             return;
         };
@@ -288,6 +312,19 @@ mod tests {
         Context::from_waker(Waker::noop())
     }
 
+    /// A waker that counts its wake-ups.
+    fn counting() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, Waker) {
+        struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+        impl std::task::Wake for Counting {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let waker = Waker::from(std::sync::Arc::new(Counting(std::sync::Arc::clone(&count))));
+        (count, waker)
+    }
+
     #[test]
     fn a_notification_wakes_one_waiter_at_a_time() {
         let signal = Signal::new();
@@ -323,12 +360,49 @@ mod tests {
         let signal = Signal::new();
         let mut a = Waiter::new(&signal);
         let mut b = Waiter::new(&signal);
-        a.arm(&mut cx());
-        b.arm(&mut cx());
+        // Both looked again after registering, found nothing and returned `Pending`.
+        for waiter in [&mut a, &mut b] {
+            assert!(waiter.arm(&mut cx()));
+            assert!(!waiter.arm(&mut cx()));
+        }
+        // `a` is woken, looks and takes the message: the notification was used.
         signal.notify_one();
         a.disarm();
         assert_eq!(signal.waiting(), 1, "b still waits");
         assert!(!b.arm(&mut cx()));
+    }
+
+    #[test]
+    fn a_waiter_satisfied_by_its_recheck_passes_a_later_notification_on() {
+        // `a` looked and found nothing; a push lands before `a` registers, so its notify
+        // finds nobody. `a` registers (first), and its re-check takes that message. `b`
+        // then waits on an empty queue. The next push's notify lands on `a`, still
+        // registered, before `a` disarms: `b` must get it, or it sleeps with a message
+        // queued.
+        let signal = Signal::new();
+        let (a_wakes, a_waker) = counting();
+        let (b_wakes, b_waker) = counting();
+        let mut queued = 0;
+        let (mut a, mut b) = (Waiter::new(&signal), Waiter::new(&signal));
+
+        queued += 1;
+        signal.notify_one();
+        assert!(a.arm(&mut Context::from_waker(&a_waker)));
+        queued -= 1; // `a`'s re-check takes the message
+
+        assert!(b.arm(&mut Context::from_waker(&b_waker)));
+        assert_eq!(queued, 0, "`b`'s re-check finds nothing");
+        assert!(!b.arm(&mut Context::from_waker(&b_waker)), "`b` sleeps");
+
+        queued += 1;
+        signal.notify_one(); // lands on `a`, registered first
+        a.disarm();
+
+        assert_eq!(queued, 1);
+        assert_eq!(a_wakes.load(Ordering::Relaxed), 1);
+        assert_eq!(b_wakes.load(Ordering::Relaxed), 1, "`b` was woken");
+        assert_eq!(signal.waiting(), 0);
+        assert!(b.arm(&mut Context::from_waker(&b_waker)), "`b` looks again");
     }
 
     #[test]

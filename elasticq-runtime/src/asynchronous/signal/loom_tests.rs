@@ -108,3 +108,45 @@ fn loom_a_cancelled_waiter_passes_its_wake_up_on() {
         producer.join().unwrap();
     });
 }
+
+#[test]
+fn loom_a_waiter_satisfied_by_its_recheck_passes_a_later_wake_up_on() {
+    // This thread looks (nothing), a push lands before it registers (so its notify finds
+    // nobody), then it registers, first of the two waiters, and its re-check takes that item.
+    // Until it disarms, it is still registered: the second item's notify may land on it
+    // while the other waiter sleeps. That wake-up must reach the other waiter.
+    loom::model(|| {
+        let signal = Arc::new(Signal::new());
+        let items = Arc::new(AtomicUsize::new(0));
+        let mut waiter = Waiter::new(&signal);
+        assert!(!take(&items), "first look: nothing yet");
+        items.fetch_add(1, Ordering::Relaxed);
+        signal.notify_one();
+        assert!(waiter.arm(&mut std::task::Context::from_waker(std::task::Waker::noop())));
+        let other = {
+            let (signal, items) = (Arc::clone(&signal), Arc::clone(&items));
+            thread::spawn(move || wait_for_item(&signal, &items))
+        };
+        let producer = {
+            let (signal, items) = (Arc::clone(&signal), Arc::clone(&items));
+            thread::spawn(move || {
+                items.fetch_add(1, Ordering::Relaxed);
+                signal.notify_one();
+            })
+        };
+        // The re-check, then the rest of the wait as `pop_async` does it (the other waiter
+        // may have taken the first item).
+        loom::future::block_on(poll_fn(|cx| loop {
+            if take(&items) {
+                waiter.disarm();
+                return Poll::Ready(());
+            }
+            if !waiter.arm(cx) {
+                return Poll::Pending;
+            }
+        }));
+        other.join().unwrap();
+        producer.join().unwrap();
+        assert_eq!(items.load(Ordering::Relaxed), 0);
+    });
+}
