@@ -131,6 +131,10 @@ pub(crate) struct PartitionLog {
     needs_maintenance: AtomicBool,
     /// Held while preparing or deleting segments: one at a time, so deletions stay in order.
     maintenance: Mutex<()>,
+    /// Whether the directory has entries not yet synced (segments made or removed without a
+    /// directory sync, under policy `None`, or a directory sync that failed): the next commit
+    /// syncs it, and no deletion goes ahead of that.
+    dir_dirty: AtomicBool,
     pub(crate) counters: Counters,
 }
 
@@ -229,6 +233,7 @@ impl PartitionLog {
             last_commit_nanos: AtomicU64::new(0),
             needs_maintenance: AtomicBool::new(false),
             maintenance: Mutex::new(()),
+            dir_dirty: AtomicBool::new(policy == SyncPolicy::None),
             counters: Counters::default(),
         };
         log.delete_consumed(&log.maintenance.lock());
@@ -410,6 +415,13 @@ impl PartitionLog {
                 break;
             }
         }
+        if result.is_ok() && self.dir_dirty.swap(false, Ordering::AcqRel) {
+            // Segments made since the last directory sync are reachable only once it is.
+            result = segment::sync_dir(&*self.fs, &self.dir);
+            if result.is_err() {
+                self.dir_dirty.store(true, Ordering::Release);
+            }
+        }
         let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_commit_nanos.store(took, Ordering::Relaxed);
         if let Err(error) = result {
@@ -484,6 +496,9 @@ impl PartitionLog {
                 .inspect_err(|error| {
                     state.failed.get_or_insert(error.clone());
                 })?;
+                if self.policy == SyncPolicy::None {
+                    self.dir_dirty.store(true, Ordering::Release);
+                }
                 state.next_index += 1;
                 Prepared {
                     file,
@@ -606,26 +621,33 @@ impl PartitionLog {
         }
     }
 
-    /// Removes a segment file and, unless the policy is `None`, syncs the directory.
+    /// Removes a segment file and, unless the policy is `None`, syncs the directory; first
+    /// syncs an earlier removal whose directory sync failed, so removals reach the disk in
+    /// order. Returns whether the file is gone.
     fn remove(&self, path: &Path) -> bool {
-        let removed = self
-            .fs
-            .remove_file(path)
-            .map_err(|e| PersistError::io(path, "remove", &e))
-            .and_then(|()| {
-                if self.policy == SyncPolicy::None {
-                    Ok(())
-                } else {
-                    segment::sync_dir(&*self.fs, &self.dir)
-                }
-            });
-        match removed {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::warn!(%error, "elasticq: could not delete a consumed log segment");
-                false
+        let durable = self.policy != SyncPolicy::None;
+        let warn = |error: PersistError| {
+            tracing::warn!(%error, "elasticq: could not delete a consumed log segment");
+        };
+        if durable && self.dir_dirty.load(Ordering::Acquire) {
+            if let Err(error) = segment::sync_dir(&*self.fs, &self.dir) {
+                warn(error);
+                return false;
             }
+            self.dir_dirty.store(false, Ordering::Release);
         }
+        if let Err(error) = self.fs.remove_file(path) {
+            warn(PersistError::io(path, "remove", &error));
+            return false;
+        }
+        if !durable {
+            self.dir_dirty.store(true, Ordering::Release);
+        } else if let Err(error) = segment::sync_dir(&*self.fs, &self.dir) {
+            // Gone, but perhaps not durably: the next commit or removal syncs it first.
+            self.dir_dirty.store(true, Ordering::Release);
+            warn(error);
+        }
+        true
     }
 
     /// Deletes every consumed segment, rolling the active one first if all of it is

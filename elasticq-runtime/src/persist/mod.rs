@@ -15,6 +15,8 @@ mod queue;
 mod record;
 mod recover;
 mod segment;
+#[cfg(test)]
+mod tests;
 
 pub use self::options::{PersistOptions, SyncPolicy, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
 pub use self::queue::{AckError, Delivery, PersistStats, Persistent};

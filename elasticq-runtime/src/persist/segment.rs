@@ -141,9 +141,9 @@ pub(crate) fn create(
         } else {
             file.set_len(size).map_err(|e| io("resize", e))?;
         }
-        if durable {
-            file.sync_data().map_err(|e| io("fsync", e))?;
-        }
+        // Whatever the policy: a name that points at a file whose header a crash lost would
+        // make the log impossible to open.
+        file.sync_data().map_err(|e| io("fsync", e))?;
         fs.rename(&temporary, &path).map_err(|e| io("rename", e))?;
         Ok(file)
     })();

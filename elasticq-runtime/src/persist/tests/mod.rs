@@ -1,0 +1,8 @@
+//! Tests of the log against a simulated file system: crashes at every operation boundary
+//! (`crash`) and injected `ENOSPC` / `EIO` (`faults`). `sim` is the file system, `scenario`
+//! the calls, the model of their promises and the check of a recovered queue.
+
+mod crash;
+mod faults;
+mod scenario;
+mod sim;
