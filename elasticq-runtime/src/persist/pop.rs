@@ -1,0 +1,337 @@
+//! The pop side of [`Persistent`]: every call that takes messages out acknowledges them (or
+//! hands them out as deliveries), moves owed messages into the room it made, and tells
+//! pushes waiting for room.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Delivery, Persistent};
+use crate::{Durable, Engine, Lane, PopError, Recorded};
+
+impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
+    pub(super) fn acked(&self, recorded: Recorded<M>) -> M {
+        self.logs.ack_quietly(recorded.partition, [recorded.seq]);
+        recorded.message
+    }
+
+    pub(super) fn acked_batch(&self, batch: Vec<Recorded<M>>) -> Vec<M> {
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); self.queue.partitions()];
+        let messages = batch
+            .into_iter()
+            .map(|recorded| {
+                seqs[recorded.partition as usize].push(recorded.seq);
+                recorded.message
+            })
+            .collect();
+        for (partition, seqs) in seqs.into_iter().enumerate() {
+            if !seqs.is_empty() {
+                self.logs.ack_quietly(partition as u32, seqs);
+            }
+        }
+        messages
+    }
+
+    /// Moves owed messages of `partition` (`None`: every partition) into the room their
+    /// lanes have.
+    fn refill(&self, partition: Option<usize>) {
+        if self.owed.any() {
+            let push = |partition: usize, recorded| self.queue.push_to(partition, recorded);
+            match partition {
+                Some(partition) => self.owed.refill(partition, |r| push(partition, r)),
+                None => self.owed.refill_all(push),
+            }
+        }
+    }
+
+    /// After messages left `partition` (`None`: any partition): owed messages move into
+    /// the room first, then pushes waiting for room are told.
+    pub(super) fn taken_from(&self, partition: Option<usize>) {
+        self.refill(partition);
+        self.room.notify_all();
+    }
+
+    /// Takes up to `max` messages with `take` (given how many are still wanted), moving
+    /// owed messages into the room it makes, until `max` are taken or no more come.
+    fn take_batch(
+        &self,
+        partition: Option<usize>,
+        max: usize,
+        mut take: impl FnMut(usize) -> Vec<Recorded<M>>,
+    ) -> Vec<Recorded<M>> {
+        let mut batch = take(max);
+        while batch.len() < max && self.owed.any() {
+            self.refill(partition);
+            let more = take(max - batch.len());
+            if more.is_empty() {
+                break;
+            }
+            batch.extend(more);
+        }
+        self.taken_from(partition);
+        batch
+    }
+
+    fn take_one(
+        &self,
+        partition: Option<usize>,
+        mut take: impl FnMut() -> Option<Recorded<M>>,
+    ) -> Option<Recorded<M>> {
+        let mut found = take();
+        if found.is_none() && self.owed.any() {
+            self.refill(partition);
+            found = take();
+        }
+        self.taken_from(
+            found
+                .as_ref()
+                .map_or(partition, |r| Some(r.partition as usize)),
+        );
+        found
+    }
+
+    /// Takes the next message (highest priority first, partitions in turn) and acknowledges
+    /// its record. The acknowledgement is written without waiting for a sync: if the process
+    /// dies before the next sync, the message may be delivered again (at least once).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// assert_eq!(jobs.pop(), Some(Job(3)));
+    /// assert_eq!(jobs.persist_stats().acks_written, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop(&self) -> Option<M> {
+        self.take_one(None, || self.queue.pop())
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Takes the next message without acknowledging it: [`Delivery::ack`] does, once the
+    /// message is handled. A delivery dropped or never acknowledged is delivered again after
+    /// the queue is next opened (not before: it has left this queue's memory).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-delivery-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// let delivery = jobs.pop_delivery().unwrap();
+    /// assert_eq!(delivery.ack().unwrap(), Job(3)); // durable when it returns (EveryWrite)
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery(&self) -> Option<Delivery<M>> {
+        self.take_one(None, || self.queue.pop())
+            .map(|recorded| self.delivery(recorded))
+    }
+
+    fn delivery(&self, recorded: Recorded<M>) -> Delivery<M> {
+        Delivery {
+            logs: Arc::clone(&self.logs),
+            partition: recorded.partition,
+            seq: recorded.seq,
+            message: recorded.message,
+        }
+    }
+
+    /// Like [`pop_delivery`](Self::pop_delivery), from one partition.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(3)).unwrap();
+    /// assert_eq!(jobs.pop_delivery_from(0).map(|d| d.partition()), Some(0));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery_from(&self, partition: usize) -> Option<Delivery<M>> {
+        self.take_one(Some(partition), || self.queue.pop_from(partition))
+            .map(|recorded| self.delivery(recorded))
+    }
+
+    /// Up to `max` deliveries from one partition, oldest first: what a batch processor takes
+    /// and acknowledges once the batch is handled.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..5).map(Job)).unwrap();
+    /// let batch = jobs.pop_delivery_batch_from(0, 3);
+    /// assert_eq!(batch.len(), 3);
+    /// assert_eq!(Delivery::ack_all(batch).unwrap(), vec![Job(0), Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery_batch_from(&self, partition: usize, max: usize) -> Vec<Delivery<M>> {
+        self.take_batch(Some(partition), max, |max| {
+            self.queue.pop_batch_from(partition, max)
+        })
+        .into_iter()
+        .map(|recorded| self.delivery(recorded))
+        .collect()
+    }
+
+    /// Up to `max` messages, acknowledged (see [`pop`](Self::pop)).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..3).map(Job)).unwrap();
+    /// assert_eq!(jobs.pop_batch(10).len(), 3);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_batch(&self, max: usize) -> Vec<M> {
+        self.acked_batch(self.take_batch(None, max, |max| self.queue.pop_batch(max)))
+    }
+
+    /// Waits up to `timeout` for a message, then acknowledges it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-timeout-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.pop_timeout(Duration::from_millis(1)).err(), Some(PopError::Timeout));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<M, PopError> {
+        if let Some(recorded) = self.take_one(None, || self.queue.pop()) {
+            return Ok(self.acked(recorded));
+        }
+        let recorded = self.queue.pop_timeout(timeout)?;
+        self.taken_from(Some(recorded.partition as usize));
+        Ok(self.acked(recorded))
+    }
+
+    /// Takes the next message of `level` (see [`Lane::pop_level`]) and acknowledges it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-level-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// assert_eq!(jobs.pop_level(0), Some(Job(1)));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_level(&self, level: usize) -> Option<M> {
+        self.take_one(None, || self.queue.pop_level(level))
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Takes the next message of one partition and acknowledges it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap(); // no key: partitions in turn, from 0
+    /// assert_eq!(jobs.pop_from(1), None);
+    /// assert_eq!(jobs.pop_from(0), Some(Job(1)));
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_from(&self, partition: usize) -> Option<M> {
+        self.take_one(Some(partition), || self.queue.pop_from(partition))
+            .map(|recorded| self.acked(recorded))
+    }
+
+    /// Up to `max` messages of one partition, acknowledged.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-from-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch([Job(1), Job(2)]).unwrap();
+    /// assert_eq!(jobs.pop_batch_from(0, 5), vec![Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_batch_from(&self, partition: usize, max: usize) -> Vec<M> {
+        self.acked_batch(self.take_batch(Some(partition), max, |max| {
+            self.queue.pop_batch_from(partition, max)
+        }))
+    }
+
+    /// Takes every message and acknowledges them.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-drain-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch([Job(1), Job(2)]).unwrap();
+    /// assert_eq!(jobs.drain(), vec![Job(1), Job(2)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn drain(&self) -> Vec<M> {
+        self.acked_batch(self.take_batch(None, usize::MAX, |_| self.queue.drain()))
+    }
+
+    /// Removes every message, acknowledged, so none comes back at recovery.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-clear-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// jobs.clear();
+    /// assert!(jobs.is_empty());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn clear(&self) {
+        drop(self.drain());
+    }
+}

@@ -1,0 +1,312 @@
+//! The push side of [`Persistent`]: room is checked before a record is written, records are
+//! written and made durable before their messages are queued, and a record whose message
+//! the queue refused after all is withdrawn durably.
+
+use std::time::Duration;
+
+use super::Persistent;
+use crate::sync::Ordering;
+use crate::{Durable, Engine, Lane, PersistError, PushError, Recorded};
+
+impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
+    fn partition_for(&self, message: &M) -> u32 {
+        self.queue.route(message.route()) as u32
+    }
+
+    /// Whether a push of `level` to `partition` must be refused as full before anything is
+    /// written: the lane is at its maximum, or owed messages wait for its room. A push that
+    /// passes can still be refused by the lane (another push took the room meanwhile); its
+    /// record is then withdrawn durably.
+    fn no_room(&self, partition: u32, level: usize) -> bool {
+        let partition = partition as usize;
+        if self.owed.blocks(partition, level) {
+            return true;
+        }
+        self.queue.partition(partition).is_some_and(|lane| {
+            lane.len_level(level) >= Lane::config(&self.queue).get_max_capacity()
+        })
+    }
+
+    /// Refuses `message` without writing it, counting the refusal.
+    fn refuse<T>(&self, error: PushError<T>, count: usize) -> PushError<T> {
+        self.rejected.fetch_add(count as u64, Ordering::Relaxed);
+        error
+    }
+
+    /// Writes `message`'s record to `partition`'s log and waits for it as the policy says;
+    /// the message comes back with the error if the log refused it.
+    fn record(&self, partition: u32, message: M) -> Result<Recorded<M>, PushError<M>> {
+        let log = self.logs.log(partition);
+        let written = log
+            .append(message.level(), &message, self.encode)
+            .and_then(|(seq, position)| log.wait_durable(position).map(|()| seq));
+        match written {
+            Ok(seq) => Ok(Recorded {
+                partition,
+                seq,
+                message,
+            }),
+            Err(error) => Err(PushError::Persist(message, Box::new(error))),
+        }
+    }
+
+    /// A record whose message the queue refused after all: acknowledged, and the
+    /// acknowledgement made durable before the refusal is returned, whatever the policy, so
+    /// that a refused message never comes back after a crash. If the acknowledgement cannot
+    /// be made durable, the refusal becomes [`PushError::Persist`]: the log has failed, and
+    /// the message may come back.
+    fn withdraw(&self, error: PushError<Recorded<M>>) -> PushError<M> {
+        let (partition, seq) = match &error {
+            PushError::Full(r)
+            | PushError::Closed(r)
+            | PushError::InvalidPriority(r)
+            | PushError::Persist(r, _) => (r.partition, r.seq),
+        };
+        let log = self.logs.log(partition);
+        match log
+            .ack([seq])
+            .and_then(|position| log.sync_through(position))
+        {
+            Ok(()) => error.map(|recorded| recorded.message),
+            Err(failed) => {
+                self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
+                PushError::Persist(error.into_inner().message, Box::new(failed))
+            }
+        }
+    }
+
+    /// Withdraws every record of `batch` (see [`withdraw`](Self::withdraw)), one sync per
+    /// partition; returns their messages, in order, and the first failure.
+    fn withdraw_batch(&self, batch: Vec<Recorded<M>>) -> (Vec<M>, Option<PersistError>) {
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); self.queue.partitions()];
+        let messages = batch
+            .into_iter()
+            .map(|recorded| {
+                seqs[recorded.partition as usize].push(recorded.seq);
+                recorded.message
+            })
+            .collect();
+        let mut failure = None;
+        for (partition, seqs) in seqs.into_iter().enumerate() {
+            if seqs.is_empty() {
+                continue;
+            }
+            let log = self.logs.log(partition as u32);
+            if let Err(error) = log
+                .ack(seqs)
+                .and_then(|position| log.sync_through(position))
+            {
+                self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
+                failure.get_or_insert(error);
+            }
+        }
+        (messages, failure)
+    }
+
+    /// Tries to push once: refused without a write when there is no room, else written and
+    /// queued (its record withdrawn if the lane refuses it after all).
+    fn try_push(&self, partition: u32, message: M) -> Result<(), PushError<M>> {
+        if self.queue.is_closed() {
+            return Err(self.refuse(PushError::Closed(message), 1));
+        }
+        if self.no_room(partition, message.level()) {
+            return Err(self.refuse(PushError::Full(message), 1));
+        }
+        let recorded = self.record(partition, message)?;
+        self.queue
+            .push_to(partition as usize, recorded)
+            .map_err(|error| self.withdraw(error))
+    }
+
+    /// Writes `message` to the log, then queues it. Returns once the record is as durable
+    /// as the [`SyncPolicy`] promises (on disk, under `EveryWrite`). A full or closed queue
+    /// hands the message back (its record is withdrawn); so does a log that cannot be
+    /// written ([`PushError::Persist`]).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(7)).unwrap();
+    /// assert_eq!(jobs.persist_stats().records_written, 1);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push(&self, message: M) -> Result<(), PushError<M>> {
+        let partition = self.partition_for(&message);
+        self.try_push(partition, message)
+    }
+
+    /// [`push`](Self::push), waiting up to `timeout` for room in the queue.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::*;
+    /// # struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-timeout-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().max_capacity(1), PersistOptions::new(&dir))?;
+    /// jobs.push_timeout(Job(1), Duration::from_millis(1)).unwrap();
+    /// let refused = jobs.push_timeout(Job(2), Duration::from_millis(1)).unwrap_err();
+    /// assert!(refused.is_full());
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push_timeout(&self, message: M, timeout: Duration) -> Result<(), PushError<M>> {
+        let partition = self.partition_for(&message);
+        // Room is waited for before anything is written: a push that times out leaves no
+        // record behind.
+        let mut message = match self.try_push(partition, message) {
+            Err(PushError::Full(message)) => Some(message),
+            done => return done,
+        };
+        let mut outcome = None;
+        let deadline = crate::engine::deadline_after(timeout);
+        self.room.wait_rechecking(deadline, || {
+            let Some(pending) = message.take() else {
+                return true;
+            };
+            match self.try_push(partition, pending) {
+                Err(PushError::Full(pending)) => {
+                    message = Some(pending);
+                    false
+                }
+                done => {
+                    outcome = Some(done);
+                    true
+                }
+            }
+        });
+        match (outcome, message) {
+            (Some(done), _) => done,
+            (None, Some(message)) => Err(PushError::Full(message)),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Writes every message to the log (one sync per partition for the whole batch), then
+    /// queues them in order. On failure, hands back the message that failed and every one
+    /// after it.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # #[derive(Debug, PartialEq)] struct Job(u32);
+    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
+    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
+    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
+    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-batch-{}", std::process::id()));
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..100).map(Job)).unwrap();
+    /// assert_eq!(jobs.persist_stats().fsyncs, 1);
+    /// assert_eq!(jobs.pop_batch(2), vec![Job(0), Job(1)]);
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {
+        let items: Vec<M> = items.into_iter().collect();
+        if self.queue.is_closed() {
+            let count = items.len();
+            return Err(self.refuse(PushError::Closed(items), count));
+        }
+        let max = Lane::config(&self.queue).get_max_capacity();
+        let mut positions = vec![0u64; self.queue.partitions()];
+        // Room taken by this batch so far, per (partition, level): a message its lane has no
+        // room for ends the batch before it is written.
+        let mut taken: Vec<((u32, usize), usize)> = Vec::new();
+        let mut written = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        let mut stopped: Option<(M, Option<PersistError>)> = None;
+        for message in items.by_ref() {
+            let partition = self.partition_for(&message);
+            let level = message.level();
+            let slot = match taken.iter().position(|(at, _)| *at == (partition, level)) {
+                Some(slot) => slot,
+                None => {
+                    taken.push(((partition, level), 0));
+                    taken.len() - 1
+                }
+            };
+            let queued = self
+                .queue
+                .partition(partition as usize)
+                .map_or(0, |lane| lane.len_level(level));
+            if self.owed.blocks(partition as usize, level) || queued + taken[slot].1 >= max {
+                stopped = Some((message, None));
+                break;
+            }
+            match self
+                .logs
+                .log(partition)
+                .append(level, &message, self.encode)
+            {
+                Ok((seq, position)) => {
+                    positions[partition as usize] = position;
+                    taken[slot].1 += 1;
+                    written.push(Recorded {
+                        partition,
+                        seq,
+                        message,
+                    });
+                }
+                Err(error) => {
+                    stopped = Some((message, Some(error)));
+                    break;
+                }
+            }
+        }
+        let rest = |first: Vec<M>, stopped: Option<M>, items: std::vec::IntoIter<M>| -> Vec<M> {
+            first.into_iter().chain(stopped).chain(items).collect()
+        };
+        for (partition, &position) in positions.iter().enumerate() {
+            if position == 0 {
+                continue;
+            }
+            if let Err(error) = self.logs.log(partition as u32).wait_durable(position) {
+                // Not durable: nothing of the batch is queued. The log has failed, so the
+                // withdrawals cannot be made durable either; the records may come back.
+                let all = self.acked_batch(written);
+                let stopped = stopped.map(|(message, _)| message);
+                return Err(PushError::Persist(
+                    rest(all, stopped, items),
+                    Box::new(error),
+                ));
+            }
+        }
+        let mut written = written.into_iter();
+        while let Some(recorded) = written.next() {
+            let partition = recorded.partition as usize;
+            if let Err(error) = self.queue.push_to(partition, recorded) {
+                let error = self.withdraw(error);
+                let (unqueued, failure) = self.withdraw_batch(written.collect());
+                let stopped = stopped.map(|(message, _)| message);
+                let error = error.map(|first| rest(vec![first], None, Vec::new().into_iter()));
+                let all = |first: Vec<M>| {
+                    rest(first.into_iter().chain(unqueued).collect(), stopped, items)
+                };
+                return Err(match (error, failure) {
+                    (PushError::Persist(first, error), _) => PushError::Persist(all(first), error),
+                    (_, Some(failure)) => PushError::Persist(all(Vec::new()), Box::new(failure)),
+                    (error, None) => error.map(all),
+                });
+            }
+        }
+        match stopped {
+            None => Ok(()),
+            Some((message, None)) => {
+                let refused = rest(Vec::new(), Some(message), items);
+                let count = refused.len();
+                Err(self.refuse(PushError::Full(refused), count))
+            }
+            Some((message, Some(error))) => Err(PushError::Persist(
+                rest(Vec::new(), Some(message), items),
+                Box::new(error),
+            )),
+        }
+    }
+}
