@@ -198,3 +198,88 @@ fn errors_name_the_limit() {
     );
     let _: Error = error.into();
 }
+
+/// What the truncation child does: open the queue in `dir` while a thread cuts its segment
+/// short, then say how the open ended and exit normally.
+const TRUNCATE_ENV: &str = "ELASTICQ_TRUNCATE_CHILD";
+
+#[derive(ElasticQueue, Clone, Debug, PartialEq)]
+#[elastic_queue(persist(sync = none))]
+struct Reading {
+    n: u64,
+    payload: Vec<u8>,
+}
+
+#[test]
+fn truncation_child() {
+    let Ok(dir) = std::env::var(TRUNCATE_ENV) else {
+        return;
+    };
+    let segment = std::path::Path::new(&dir).join("p0000-0000000000000000.wal");
+    let cutter = std::thread::spawn(move || {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&segment)
+            .unwrap();
+        // Shrink the file step by step while recovery reads it, as another process could.
+        let len = file.metadata().unwrap().len();
+        for step in 1..=64u64 {
+            file.set_len(len - len * step / 64 + 4096).unwrap();
+            std::thread::yield_now();
+        }
+    });
+    let opened = ReadingQueue::builder()
+        .dir(&dir)
+        .segment_bytes(64 << 20)
+        .build();
+    cutter.join().unwrap();
+    match opened {
+        Ok(queue) => println!("@opened {}", queue.len()),
+        Err(error) => println!("@error {error}"),
+    }
+}
+
+/// Recovery used to read segments through a memory map: a segment cut short by another
+/// process while it was read raised SIGBUS and killed the process. Now it is an error or a
+/// clean open, never a signal.
+#[test]
+fn a_segment_cut_short_during_recovery_never_kills_the_process() {
+    use std::os::unix::process::ExitStatusExt;
+    for round in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let queue = ReadingQueue::builder()
+                .dir(dir.path())
+                .segment_bytes(64 << 20)
+                .build()
+                .unwrap();
+            queue
+                .push_batch((0..200_000).map(|n| Reading {
+                    n,
+                    payload: vec![7; 200],
+                }))
+                .unwrap();
+        }
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "truncation_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(TRUNCATE_ENV, dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "round {round}: the child died ({:?}, signal {:?}): {stdout}{}",
+            output.status,
+            output.status.signal(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let outcome = stdout.lines().find(|line| line.contains('@'));
+        eprintln!("round {round}: {outcome:?}");
+        assert!(outcome.is_some(), "{stdout}");
+    }
+}
