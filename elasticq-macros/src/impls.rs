@@ -50,7 +50,7 @@ pub(crate) fn message_impls(
             fn level(&self) -> ::core::primitive::usize {
                 match <Self as #private::Prioritized>::priority(self) {
                     #private::Some(__level) => __level,
-                    #private::None => 0,
+                    #private::None => ::core::primitive::usize::MAX,
                 }
             }
         }

@@ -51,7 +51,8 @@ pub trait Message: Sized {
     }
 
     /// The index of this message's priority level (0 without levels), which a persisted
-    /// queue keeps in the message's record.
+    /// queue keeps in the message's record; `usize::MAX` for a priority outside the levels,
+    /// so that a persisted queue refuses it before writing anything.
     #[inline]
     fn level(&self) -> usize {
         0

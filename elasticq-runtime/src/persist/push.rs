@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::log::Appended;
 use super::Persistent;
 use crate::sync::Ordering;
 use crate::{Durable, Engine, Lane, PersistError, PushError, Recorded};
@@ -27,6 +28,13 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         })
     }
 
+    /// Whether the lanes have `level`: a priority outside the levels is refused before its
+    /// record is written (a record the lanes refuse at recovery would keep `open` from
+    /// succeeding).
+    fn has_level(&self, level: usize) -> bool {
+        level < self.queue.partition(0).map_or(1, |lane| lane.levels())
+    }
+
     /// Refuses `message` without writing it, counting the refusal.
     fn refuse<T>(&self, error: PushError<T>, count: usize) -> PushError<T> {
         self.rejected.fetch_add(count as u64, Ordering::Relaxed);
@@ -35,38 +43,42 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
 
     /// Writes `message`'s record to `partition`'s log and waits for it as the policy says;
     /// the message comes back with the error if the log refused it.
-    fn record(&self, partition: u32, message: M) -> Result<Recorded<M>, PushError<M>> {
+    fn record(&self, partition: u32, message: M) -> Result<(Recorded<M>, Appended), PushError<M>> {
         let log = self.logs.log(partition);
         let written = log
             .append(message.level(), &message, self.encode)
-            .and_then(|(seq, position)| log.wait_durable(position).map(|()| seq));
+            .and_then(|appended| log.wait_durable(appended.end).map(|()| appended));
         match written {
-            Ok(seq) => Ok(Recorded {
-                partition,
-                seq,
-                message,
-            }),
+            Ok(appended) => Ok((
+                Recorded {
+                    partition,
+                    seq: appended.seq,
+                    message,
+                },
+                appended,
+            )),
             Err(error) => Err(PushError::Persist(message, Box::new(error))),
         }
     }
 
-    /// A record whose message the queue refused after all: acknowledged, and the
-    /// acknowledgement made durable before the refusal is returned, whatever the policy, so
-    /// that a refused message never comes back after a crash. If the acknowledgement cannot
-    /// be made durable, the refusal becomes [`PushError::Persist`]: the log has failed, and
-    /// the message may come back.
-    fn withdraw(&self, error: PushError<Recorded<M>>) -> PushError<M> {
-        let (partition, seq) = match &error {
+    /// A record whose message the queue refused after all: voided in place while it is
+    /// still buffered, else acknowledged and the acknowledgement made durable before the
+    /// refusal is returned, whatever the policy, so that a refused message never comes back
+    /// after a crash. If that cannot be done, the refusal becomes [`PushError::Persist`]:
+    /// the log has failed, and the message may come back.
+    fn withdraw(&self, error: PushError<Recorded<M>>, appended: Appended) -> PushError<M> {
+        let partition = match &error {
             PushError::Full(r)
             | PushError::Closed(r)
             | PushError::InvalidPriority(r)
-            | PushError::Persist(r, _) => (r.partition, r.seq),
+            | PushError::Persist(r, _) => r.partition,
         };
         let log = self.logs.log(partition);
-        match log
-            .ack([seq])
-            .and_then(|position| log.sync_through(position))
-        {
+        let withdrawn = log.withdraw(appended).and_then(|position| match position {
+            Some(position) => log.sync_through(position),
+            None => Ok(()),
+        });
+        match withdrawn {
             Ok(()) => error.map(|recorded| recorded.message),
             Err(failed) => {
                 self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
@@ -75,30 +87,36 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         }
     }
 
-    /// Withdraws every record of `batch` (see [`withdraw`](Self::withdraw)), one sync per
-    /// partition; returns their messages, in order, and the first failure.
-    fn withdraw_batch(&self, batch: Vec<Recorded<M>>) -> (Vec<M>, Option<PersistError>) {
-        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); self.queue.partitions()];
-        let messages = batch
-            .into_iter()
-            .map(|recorded| {
-                seqs[recorded.partition as usize].push(recorded.seq);
-                recorded.message
-            })
-            .collect();
+    /// Withdraws every record of `batch` (see [`withdraw`](Self::withdraw)), with one sync
+    /// per partition for those already written out; returns their messages, in order, and
+    /// the first failure.
+    fn withdraw_batch(
+        &self,
+        batch: Vec<(Recorded<M>, Appended)>,
+    ) -> (Vec<M>, Option<PersistError>) {
+        let mut positions = vec![0u64; self.queue.partitions()];
         let mut failure = None;
-        for (partition, seqs) in seqs.into_iter().enumerate() {
-            if seqs.is_empty() {
+        let mut messages = Vec::with_capacity(batch.len());
+        for (recorded, appended) in batch {
+            match self.logs.log(recorded.partition).withdraw(appended) {
+                Ok(Some(position)) => positions[recorded.partition as usize] = position,
+                Ok(None) => {}
+                Err(error) => {
+                    failure.get_or_insert(error);
+                }
+            }
+            messages.push(recorded.message);
+        }
+        for (partition, &position) in positions.iter().enumerate() {
+            if position == 0 {
                 continue;
             }
-            let log = self.logs.log(partition as u32);
-            if let Err(error) = log
-                .ack(seqs)
-                .and_then(|position| log.sync_through(position))
-            {
-                self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
+            if let Err(error) = self.logs.log(partition as u32).sync_through(position) {
                 failure.get_or_insert(error);
             }
+        }
+        if failure.is_some() {
+            self.logs.ack_failures.fetch_add(1, Ordering::Relaxed);
         }
         (messages, failure)
     }
@@ -109,13 +127,17 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         if self.queue.is_closed() {
             return Err(self.refuse(PushError::Closed(message), 1));
         }
-        if self.no_room(partition, message.level()) {
+        let level = message.level();
+        if !self.has_level(level) {
+            return Err(self.refuse(PushError::InvalidPriority(message), 1));
+        }
+        if self.no_room(partition, level) {
             return Err(self.refuse(PushError::Full(message), 1));
         }
-        let recorded = self.record(partition, message)?;
+        let (recorded, appended) = self.record(partition, message)?;
         self.queue
             .push_to(partition as usize, recorded)
-            .map_err(|error| self.withdraw(error))
+            .map_err(|error| self.withdraw(error, appended))
     }
 
     /// Writes `message` to the log, then queues it. Returns once the record is as durable
@@ -221,7 +243,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         let mut taken: Vec<((u32, usize), usize)> = Vec::new();
         let mut written = Vec::with_capacity(items.len());
         let mut items = items.into_iter();
-        let mut stopped: Option<(M, Option<PersistError>)> = None;
+        let mut stopped: Option<(M, Stop)> = None;
         for message in items.by_ref() {
             let partition = self.partition_for(&message);
             let level = message.level();
@@ -236,8 +258,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                 .queue
                 .partition(partition as usize)
                 .map_or(0, |lane| lane.len_level(level));
+            if !self.has_level(level) {
+                stopped = Some((message, Stop::InvalidPriority));
+                break;
+            }
             if self.owed.blocks(partition as usize, level) || queued + taken[slot].1 >= max {
-                stopped = Some((message, None));
+                stopped = Some((message, Stop::Full));
                 break;
             }
             match self
@@ -245,17 +271,20 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                 .log(partition)
                 .append(level, &message, self.encode)
             {
-                Ok((seq, position)) => {
-                    positions[partition as usize] = position;
+                Ok(appended) => {
+                    positions[partition as usize] = appended.end;
                     taken[slot].1 += 1;
-                    written.push(Recorded {
-                        partition,
-                        seq,
-                        message,
-                    });
+                    written.push((
+                        Recorded {
+                            partition,
+                            seq: appended.seq,
+                            message,
+                        },
+                        appended,
+                    ));
                 }
                 Err(error) => {
-                    stopped = Some((message, Some(error)));
+                    stopped = Some((message, Stop::Persist(error)));
                     break;
                 }
             }
@@ -270,7 +299,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             if let Err(error) = self.logs.log(partition as u32).wait_durable(position) {
                 // Not durable: nothing of the batch is queued. The log has failed, so the
                 // withdrawals cannot be made durable either; the records may come back.
-                let all = self.acked_batch(written);
+                let all = self.acked_batch(written.into_iter().map(|(r, _)| r).collect());
                 let stopped = stopped.map(|(message, _)| message);
                 return Err(PushError::Persist(
                     rest(all, stopped, items),
@@ -279,10 +308,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             }
         }
         let mut written = written.into_iter();
-        while let Some(recorded) = written.next() {
+        while let Some((recorded, appended)) = written.next() {
             let partition = recorded.partition as usize;
             if let Err(error) = self.queue.push_to(partition, recorded) {
-                let error = self.withdraw(error);
+                let error = self.withdraw(error, appended);
                 let (unqueued, failure) = self.withdraw_batch(written.collect());
                 let stopped = stopped.map(|(message, _)| message);
                 let error = error.map(|first| rest(vec![first], None, Vec::new().into_iter()));
@@ -296,17 +325,22 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                 });
             }
         }
-        match stopped {
-            None => Ok(()),
-            Some((message, None)) => {
-                let refused = rest(Vec::new(), Some(message), items);
-                let count = refused.len();
-                Err(self.refuse(PushError::Full(refused), count))
-            }
-            Some((message, Some(error))) => Err(PushError::Persist(
-                rest(Vec::new(), Some(message), items),
-                Box::new(error),
-            )),
-        }
+        let Some((message, stop)) = stopped else {
+            return Ok(());
+        };
+        let refused = rest(Vec::new(), Some(message), items);
+        let count = refused.len();
+        Err(match stop {
+            Stop::Full => self.refuse(PushError::Full(refused), count),
+            Stop::InvalidPriority => self.refuse(PushError::InvalidPriority(refused), count),
+            Stop::Persist(error) => PushError::Persist(refused, Box::new(error)),
+        })
     }
+}
+
+/// Why a batch stopped before its end, with nothing written for the message it stopped at.
+enum Stop {
+    Full,
+    InvalidPriority,
+    Persist(PersistError),
 }

@@ -3,7 +3,10 @@
 //!
 //! A record is `len: u32 LE | crc32: u32 LE | body`, where `len` counts the body and the
 //! checksum covers it. A body is `kind: u8 | seq: u64 LE`, then for a message
-//! `level: u16 LE | payload` (the message's [`Codec`](crate::Codec) encoding). Segment files
+//! `level: u16 LE | payload` (the message's [`Codec`](crate::Codec) encoding). A void record
+//! is a message record whose push was refused while it was still buffered: its kind byte
+//! changed (and its checksum resealed) in place, it keeps its sequence number and owes
+//! nothing. Segment files
 //! are preallocated with zeros, so a zero length where a record would start is the end of the
 //! log; anything else that does not check out is damage.
 
@@ -11,6 +14,7 @@
 pub(crate) const FRAME: usize = 8;
 const KIND_MESSAGE: u8 = 1;
 const KIND_ACK: u8 = 2;
+const KIND_VOID: u8 = 3;
 /// kind + seq.
 const ACK_BODY: usize = 9;
 /// kind + seq + level.
@@ -38,6 +42,8 @@ pub(crate) enum Record<'a> {
     },
     /// The message with this sequence number was delivered and acknowledged.
     Ack { seq: u64 },
+    /// The message with this sequence number was refused after its record was buffered.
+    Void { seq: u64 },
 }
 
 /// What is found at an offset of a segment.
@@ -110,6 +116,14 @@ pub(crate) fn append_ack(out: &mut Vec<u8>, seq: u64) {
     seal(out, start);
 }
 
+/// Turns the message record `record` (frame included, as `append_message` made it) into a
+/// void record of the same length and sequence number.
+pub(crate) fn void(record: &mut [u8]) {
+    record[FRAME] = KIND_VOID;
+    let crc = crc32fast::hash(&record[FRAME..]);
+    record[4..8].copy_from_slice(&crc.to_le_bytes());
+}
+
 /// Writes the length and checksum of the body that starts at `start + FRAME`.
 fn seal(out: &mut [u8], start: usize) -> usize {
     let body = &out[start + FRAME..];
@@ -165,6 +179,9 @@ pub(crate) fn read(bytes: &[u8], at: usize) -> Read<'_> {
             FRAME + len,
         ),
         KIND_ACK if len == ACK_BODY => Read::Record(Record::Ack { seq: seq(body) }, FRAME + len),
+        KIND_VOID if len >= MESSAGE_HEAD => {
+            Read::Record(Record::Void { seq: seq(body) }, FRAME + len)
+        }
         _ => Read::Damaged("a record of an unknown kind"),
     }
 }
@@ -213,6 +230,17 @@ mod tests {
         assert_eq!(&out[8..22], &body);
         assert_eq!(&out[22..26], &9u32.to_le_bytes());
         assert_eq!(out.len(), 22 + ACK_RECORD);
+    }
+
+    #[test]
+    fn a_voided_record_reads_back_as_void_with_its_length() {
+        let mut out = Vec::new();
+        let len = append_message(&mut out, 9, 1, &"refused".to_string(), Codec::encode).unwrap();
+        append_ack(&mut out, 3);
+        void(&mut out[..len]);
+        let (found, end) = records(&out);
+        assert_eq!(found, vec![Record::Void { seq: 9 }, Record::Ack { seq: 3 }]);
+        assert_eq!(end, Read::End);
     }
 
     #[test]

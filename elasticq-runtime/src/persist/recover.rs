@@ -118,7 +118,7 @@ pub(crate) fn recover<M: Codec>(
                 }
             };
             match record {
-                Record::Message { seq, payload, .. } => {
+                Record::Message { seq, .. } | Record::Void { seq } => {
                     let wrong = if seq >= MAX_COUNTER {
                         Some("a sequence number beyond the range of a log")
                     } else if seq < next_seq {
@@ -133,6 +133,12 @@ pub(crate) fn recover<M: Codec>(
                         break;
                     }
                     contiguous = true;
+                    next_seq = seq + 1;
+                    // A void record keeps its place in the sequence and owes nothing.
+                    let Record::Message { payload, .. } = record else {
+                        at += record_len;
+                        continue;
+                    };
                     let message =
                         crate::from_bytes::<M>(payload).map_err(|error| PersistError::Decode {
                             path: path.clone(),
@@ -146,7 +152,6 @@ pub(crate) fn recover<M: Codec>(
                         path: path.clone(),
                         offset: at as u64,
                     }));
-                    next_seq = seq + 1;
                     info.live += 1;
                     info.seqs = Some(info.seqs.map_or((seq, seq), |(first, _)| (first, seq)));
                 }

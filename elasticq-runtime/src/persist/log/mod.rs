@@ -141,6 +141,15 @@ pub(crate) struct PartitionLog {
     pub(crate) counters: Counters,
 }
 
+/// A message record just appended: its sequence number, the position its end has in
+/// `appended`, and its length.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Appended {
+    pub(crate) seq: u64,
+    pub(crate) end: u64,
+    pub(crate) len: u64,
+}
+
 /// Where recovery left a partition's log.
 pub(crate) struct Resume {
     pub(crate) next_seq: u64,
@@ -243,15 +252,15 @@ impl PartitionLog {
         Ok(log)
     }
 
-    /// Appends a message record; returns its sequence number and the position to sync past
-    /// for it to be durable. A message whose encoding is longer than
+    /// Appends a message record; returns its sequence number, the position to sync past
+    /// for it to be durable, and its length. A message whose encoding is longer than
     /// [`MAX_RECORD_BYTES`](record::MAX_RECORD_BYTES) is refused before anything is written.
     pub(crate) fn append<M>(
         &self,
         level: usize,
         message: &M,
         encode: fn(&M, &mut Vec<u8>),
-    ) -> Result<(u64, u64), PersistError> {
+    ) -> Result<Appended, PersistError> {
         let mut state = self.state.lock();
         if let Some(error) = &state.failed {
             return Err(error.clone());
@@ -296,7 +305,34 @@ impl PartitionLog {
             // No commit comes to delete consumed segments under this policy.
             self.maintain();
         }
-        Ok((seq, position))
+        Ok(Appended {
+            seq,
+            end: position,
+            len,
+        })
+    }
+
+    /// Takes back the record `appended` made, whose message the queue refused. While it is
+    /// still in the buffer it becomes a void record in place (nothing owed, nothing to
+    /// sync): returns `None`. Once written out, an acknowledgement is appended instead:
+    /// returns the position to sync past for the withdrawal to be durable.
+    pub(crate) fn withdraw(&self, appended: Appended) -> Result<Option<u64>, PersistError> {
+        let mut state = self.state.lock();
+        if let Some(error) = &state.failed {
+            return Err(error.clone());
+        }
+        let buffered_from = state.appended - state.buffer.len() as u64;
+        let start = appended.end - appended.len;
+        if start < buffered_from {
+            drop(state);
+            return self.ack([appended.seq]).map(Some);
+        }
+        let at = (start - buffered_from) as usize;
+        record::void(&mut state.buffer[at..at + appended.len as usize]);
+        if let Some(segment) = state.segments.iter_mut().find(|s| s.holds(appended.seq)) {
+            segment.live = segment.live.saturating_sub(1);
+        }
+        Ok(None)
     }
 
     /// Appends acknowledgements of `seqs`; returns the position to sync past for them to be

@@ -19,7 +19,10 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
                 for error in [ErrorKind::StorageFull, ErrorKind::Other] {
                     for nth in [0, 1, 3, 8, 20] {
                         let fs = SimFs::new();
-                        let queue = scenario::open(&fs, policy).unwrap();
+                        let queue = scenario::open::<
+                            crate::LockedQueue<crate::Recorded<scenario::Msg>>,
+                        >(&fs, policy)
+                        .unwrap();
                         fs.fail_at(kind, error, nth);
                         let model = scenario::run(&fs, policy, queue, &steps);
                         if !fs.faulted() {
@@ -31,8 +34,10 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
                             let context = format!(
                                 "{policy:?}, seed {seed}, {error:?} at {kind:?} #{nth}, {survival:?}"
                             );
-                            let queue = scenario::open(&after, policy)
-                                .unwrap_or_else(|e| panic!("{context}: reopen failed: {e}"));
+                            let queue = scenario::open::<
+                                crate::LockedQueue<crate::Recorded<scenario::Msg>>,
+                            >(&after, policy)
+                            .unwrap_or_else(|e| panic!("{context}: reopen failed: {e}"));
                             let recovered = scenario::drain(&queue);
                             if let Err(e) = model.check(&recovered) {
                                 panic!("{context}: {e}");
@@ -53,7 +58,11 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
 #[test]
 fn a_read_that_fails_during_recovery_is_an_error() {
     let fs = SimFs::new();
-    let queue = scenario::open(&fs, SyncPolicy::EveryWrite).unwrap();
+    let queue = scenario::open::<crate::LockedQueue<crate::Recorded<scenario::Msg>>>(
+        &fs,
+        SyncPolicy::EveryWrite,
+    )
+    .unwrap();
     queue.push(scenario::msg(1, 0, 0, 10)).unwrap();
     drop(queue);
     let after = fs.after_crash(Survival::Nothing);
@@ -62,7 +71,10 @@ fn a_read_that_fails_during_recovery_is_an_error() {
     for nth in 0..8 {
         let disk = after.after_crash(Survival::Everything);
         disk.fail_at(super::sim::Op::Read, ErrorKind::Other, nth);
-        match scenario::open(&disk, SyncPolicy::EveryWrite) {
+        match scenario::open::<crate::LockedQueue<crate::Recorded<scenario::Msg>>>(
+            &disk,
+            SyncPolicy::EveryWrite,
+        ) {
             Err(crate::Error::Persist(crate::PersistError::Io { .. })) => failed += 1,
             Err(other) => panic!("read #{nth} failed: {other}"),
             Ok(queue) => assert_eq!(scenario::drain(&queue).len(), 1),
