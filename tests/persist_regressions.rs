@@ -35,6 +35,15 @@ fn a_log_owing_more_than_max_reopens_with_its_declaration() {
     }
     let queue = OrderQueue::open(dir.path()).expect("a log always reopens with its declaration");
     assert_eq!(queue.len(), 3);
+    let conserved = |queue: &OrderQueue| {
+        let stats = queue.stats();
+        assert_eq!(
+            stats.enqueued,
+            stats.dequeued + stats.len as u64,
+            "{stats:?}"
+        );
+    };
+    conserved(&queue);
     // At or above max, new pushes are refused, with nothing written for them.
     let written = queue.persist_stats().records_written;
     assert!(matches!(
@@ -49,6 +58,7 @@ fn a_log_owing_more_than_max_reopens_with_its_declaration() {
         "still at max (2 queued)"
     );
     assert_eq!(queue.pop().map(|o| o.id), Some(2));
+    conserved(&queue);
     queue.push(Order { id: 4 }).unwrap();
     assert_eq!(ids(&queue), vec![3, 4]);
 }

@@ -522,7 +522,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     pub fn stats(&self) -> Stats {
         let mut stats = self.queue.stats();
         stats.rejected += self.rejected.load(Ordering::Relaxed);
-        stats.len += self.owed.len();
+        // Owed messages count as queued (and as enqueued, as they will be once in their
+        // lanes), so that `enqueued = dequeued + len` holds while they wait.
+        let owed = self.owed.len();
+        stats.len += owed;
+        stats.enqueued += owed as u64;
         stats
     }
 }
