@@ -227,6 +227,11 @@ impl Config {
         self
     }
 
+    /// Whether the partitions are `auto` (resolved when the queue is built).
+    pub(crate) fn partitions_are_auto(&self) -> bool {
+        self.partitions == Partitions::Auto
+    }
+
     /// The configured number of partitions, with `auto` resolved.
     ///
     /// ```

@@ -148,14 +148,27 @@ impl Directory {
         Ok(())
     }
 
-    /// The manifest's bytes (it is a few dozen bytes; more is not a manifest).
+    /// The manifest's bytes.
     fn read_manifest(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        let file = self.fs.open(path, Open::Read)?;
-        let len = file.len()?.min(4096) as usize;
-        let mut bytes = vec![0; len];
-        fs::read_exact_at(&*file, &mut bytes, 0)?;
-        Ok(bytes)
+        read_manifest(&*self.fs, path)
     }
+}
+
+/// The partition count the manifest in `dir` records, if there is a readable one: a queue
+/// declared with `partitions = auto` reopens its log with the count that wrote it, whatever
+/// the parallelism of the machine it restarts on (what is wrong with the manifest, if
+/// anything, `Directory::open` reports).
+pub(crate) fn recorded_partitions(fs: &dyn FileSystem, dir: &Path) -> Option<usize> {
+    parse_manifest(&read_manifest(fs, &dir.join(MANIFEST)).ok()?)
+}
+
+/// A manifest's bytes (it is a few dozen bytes; more is not a manifest).
+fn read_manifest(fs: &dyn FileSystem, path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = fs.open(path, Open::Read)?;
+    let len = file.len()?.min(4096) as usize;
+    let mut bytes = vec![0; len];
+    fs::read_exact_at(&*file, &mut bytes, 0)?;
+    Ok(bytes)
 }
 
 fn parse_manifest(bytes: &[u8]) -> Option<usize> {

@@ -124,15 +124,32 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// Tries to push once: refused without a write when there is no room, else written and
     /// queued (its record withdrawn if the lane refuses it after all).
     fn try_push(&self, partition: u32, message: M) -> Result<(), PushError<M>> {
+        self.try_push_counted(partition, message, true)
+    }
+
+    /// [`try_push`](Self::try_push); refusals before the write are counted when `counted`.
+    fn try_push_counted(
+        &self,
+        partition: u32,
+        message: M,
+        counted: bool,
+    ) -> Result<(), PushError<M>> {
+        let refuse = |error| {
+            if counted {
+                self.refuse(error, 1)
+            } else {
+                error
+            }
+        };
         if self.queue.is_closed() {
-            return Err(self.refuse(PushError::Closed(message), 1));
+            return Err(refuse(PushError::Closed(message)));
         }
         let level = message.level();
         if !self.has_level(level) {
-            return Err(self.refuse(PushError::InvalidPriority(message), 1));
+            return Err(refuse(PushError::InvalidPriority(message)));
         }
         if self.no_room(partition, level) {
-            return Err(self.refuse(PushError::Full(message), 1));
+            return Err(refuse(PushError::Full(message)));
         }
         let (recorded, appended) = self.record(partition, message)?;
         self.queue
@@ -182,33 +199,27 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn push_timeout(&self, message: M, timeout: Duration) -> Result<(), PushError<M>> {
         let partition = self.partition_for(&message);
-        // Room is waited for before anything is written: a push that times out leaves no
-        // record behind.
-        let mut message = match self.try_push(partition, message) {
-            Err(PushError::Full(message)) => Some(message),
-            done => return done,
-        };
-        let mut outcome = None;
+        let level = message.level();
         let deadline = crate::engine::deadline_after(timeout);
-        self.room.wait_rechecking(deadline, || {
-            let Some(pending) = message.take() else {
-                return true;
-            };
-            match self.try_push(partition, pending) {
-                Err(PushError::Full(pending)) => {
-                    message = Some(pending);
-                    false
+        let mut message = message;
+        loop {
+            match self.try_push_counted(partition, message, false) {
+                Err(PushError::Full(back)) => message = back,
+                Err(refused @ (PushError::Closed(_) | PushError::InvalidPriority(_))) => {
+                    return Err(self.refuse(refused, 1))
                 }
-                done => {
-                    outcome = Some(done);
-                    true
-                }
+                done => return done,
             }
-        });
-        match (outcome, message) {
-            (Some(done), _) => done,
-            (None, Some(message)) => Err(PushError::Full(message)),
-            (None, None) => Ok(()),
+            // Room is waited for before anything is written, and with no I/O under the
+            // wait queue's lock (pops take it to notify): a push that times out leaves no
+            // record behind, and a pop never waits for a push's fsync.
+            let ready = self.room.wait_rechecking(deadline, || {
+                self.queue.is_closed() || !self.no_room(partition, level)
+            });
+            if !ready {
+                // One refusal for the whole wait, however often room was looked for.
+                return Err(self.refuse(PushError::Full(message), 1));
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
-use super::directory::Directory;
+use super::directory::{self, Directory};
 use super::fs::{FileSystem, RealFs};
 use super::log::PartitionLog;
 use super::logs::{Logs, Syncer};
@@ -113,6 +113,13 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         options: PersistOptions,
     ) -> Result<Self, Error> {
         options.validate()?;
+        let config = match config.partitions_are_auto() {
+            true => match directory::recorded_partitions(&*fs, options.get_dir()) {
+                Some(partitions) => config.partitions(partitions),
+                None => config,
+            },
+            false => config,
+        };
         let queue = Partitioned::<Recorded<M>, L>::with_config(config)?;
         let partitions = queue.partitions();
         let levels = queue.partition(0).map_or(1, |lane| lane.levels());

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{PartitionLog, State, MAX_GATHER, WRITE_BEHIND};
-use crate::persist::segment;
 use crate::persist::SyncPolicy;
 use crate::sync::Ordering;
 use crate::PersistError;
@@ -88,12 +87,9 @@ impl PartitionLog {
                 break;
             }
         }
-        if result.is_ok() && self.dir_dirty.swap(false, Ordering::AcqRel) {
+        if result.is_ok() {
             // Segments made since the last directory sync are reachable only once it is.
-            result = segment::sync_dir(&*self.fs, &self.dir);
-            if result.is_err() {
-                self.dir_dirty.store(true, Ordering::Release);
-            }
+            result = self.sync_dir_if_changed();
         }
         let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.last_commit_nanos.store(took, Ordering::Relaxed);

@@ -80,10 +80,14 @@ impl PartitionLog {
             let segment = {
                 let mut state = self.state.lock();
                 let durable = self.durable.load(Ordering::Acquire);
-                let consumed = state.segments.len() > 1
-                    && state.segments[0].live == 0
-                    && (self.policy == SyncPolicy::None || state.segments[0].acked_at <= durable);
+                let consumed = state.segments.len() > 1 && state.segments[0].live == 0;
                 if !consumed {
+                    return freed;
+                }
+                if self.policy != SyncPolicy::None && state.segments[0].acked_at > durable {
+                    // Consumed, but its acknowledgements are not durable yet: the commit
+                    // that makes them so comes back for it.
+                    self.needs_maintenance.store(true, Ordering::Relaxed);
                     return freed;
                 }
                 match state.segments.pop_front() {
@@ -109,23 +113,22 @@ impl PartitionLog {
         let warn = |error: PersistError| {
             tracing::warn!(%error, "elasticq: could not delete a consumed log segment");
         };
-        if durable && self.dir_dirty.load(Ordering::Acquire) {
-            if let Err(error) = segment::sync_dir(&*self.fs, &self.dir) {
+        if durable {
+            if let Err(error) = self.sync_dir_if_changed() {
                 warn(error);
                 return false;
             }
-            self.dir_dirty.store(false, Ordering::Release);
         }
         if let Err(error) = self.fs.remove_file(path) {
             warn(PersistError::io(path, "remove", &error));
             return false;
         }
-        if !durable {
-            self.dir_dirty.store(true, Ordering::Release);
-        } else if let Err(error) = segment::sync_dir(&*self.fs, &self.dir) {
-            // Gone, but perhaps not durably: the next commit or removal syncs it first.
-            self.dir_dirty.store(true, Ordering::Release);
-            warn(error);
+        self.dir_changed();
+        if durable {
+            if let Err(error) = self.sync_dir_if_changed() {
+                // Gone, but perhaps not durably: the next commit or removal syncs it first.
+                warn(error);
+            }
         }
         true
     }

@@ -134,10 +134,13 @@ pub(crate) struct PartitionLog {
     needs_maintenance: AtomicBool,
     /// Held while preparing or deleting segments: one at a time, so deletions stay in order.
     maintenance: Mutex<()>,
-    /// Whether the directory has entries not yet synced (segments made or removed without a
-    /// directory sync, under policy `None`, or a directory sync that failed): the next commit
-    /// syncs it, and no deletion goes ahead of that.
-    dir_dirty: AtomicBool,
+    /// Changes to the directory's entries (segments made or removed without a directory
+    /// sync: under policy `None`, or when a directory sync failed), counted; and how many of
+    /// them the last successful directory sync covered. The next commit syncs what is not
+    /// covered, and no deletion goes ahead of it. Counting, not a flag: a sync that starts
+    /// after a change covers it, and clearing a flag could hide a change made meanwhile.
+    dir_changes: AtomicU64,
+    dir_synced: AtomicU64,
     pub(crate) counters: Counters,
 }
 
@@ -177,6 +180,19 @@ impl PartitionLog {
             mut segments,
             tail,
         } = resume;
+        if policy != SyncPolicy::None && !segments.is_empty() {
+            // What recovery read may be only in the page cache: a process killed before its
+            // last commit leaves writes, and directory entries, no sync has made durable.
+            // New records go on top of them, so they are made durable first: else a power
+            // loss later could take an older segment's tail, and with it (through the gap in
+            // sequence numbers) every newer record.
+            for segment in &segments {
+                fs.open(&segment.path, super::fs::Open::Read)
+                    .and_then(|file| file.sync_data())
+                    .map_err(|e| PersistError::io(&segment.path, "fsync", &e))?;
+            }
+            segment::sync_dir(&*fs, dir)?;
+        }
         let active = match (tail, segments.back()) {
             (Some(end), Some(last)) => {
                 let file = fs
@@ -245,7 +261,8 @@ impl PartitionLog {
             last_commit_nanos: AtomicU64::new(0),
             needs_maintenance: AtomicBool::new(false),
             maintenance: Mutex::new(()),
-            dir_dirty: AtomicBool::new(policy == SyncPolicy::None),
+            dir_changes: AtomicU64::new(u64::from(policy == SyncPolicy::None)),
+            dir_synced: AtomicU64::new(0),
             counters: Counters::default(),
         };
         log.delete_consumed(&log.maintenance.lock());
@@ -367,6 +384,22 @@ impl PartitionLog {
         Ok(state.appended)
     }
 
+    /// Notes a change to the directory's entries that no sync covers yet.
+    fn dir_changed(&self) {
+        self.dir_changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Syncs the directory if it has changes no sync covered.
+    fn sync_dir_if_changed(&self) -> Result<(), PersistError> {
+        let changes = self.dir_changes.load(Ordering::Acquire);
+        if self.dir_synced.load(Ordering::Acquire) >= changes {
+            return Ok(());
+        }
+        segment::sync_dir(&*self.fs, &self.dir)?;
+        self.dir_synced.fetch_max(changes, Ordering::AcqRel);
+        Ok(())
+    }
+
     /// Asks for the next segment to be prepared once the active one is half full.
     fn note_fill(&self, state: &State) {
         if self.policy != SyncPolicy::None
@@ -402,7 +435,7 @@ impl PartitionLog {
                     state.failed.get_or_insert(error.clone());
                 })?;
                 if self.policy == SyncPolicy::None {
-                    self.dir_dirty.store(true, Ordering::Release);
+                    self.dir_changed();
                 }
                 state.next_index += 1;
                 Prepared {

@@ -6,3 +6,4 @@ mod crash;
 mod faults;
 mod scenario;
 mod sim;
+mod waits;

@@ -156,8 +156,13 @@ impl Rng {
 
 /// `len` calls chosen by `seed`.
 pub(crate) fn steps(seed: u64, len: usize) -> Vec<Step> {
+    steps_after(seed, len, 0)
+}
+
+/// `len` calls chosen by `seed`, with message ids after `last_id`.
+pub(crate) fn steps_after(seed: u64, len: usize, last_id: u32) -> Vec<Step> {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut next_id = 0;
+    let mut next_id = last_id;
     let mut message = |rng: &mut Rng| {
         next_id += 1;
         Msg {
@@ -217,6 +222,21 @@ pub(crate) struct Model {
     /// Each message's lane.
     lane: BTreeMap<u32, (usize, u8)>,
     pub(crate) steps_run: usize,
+}
+
+impl Model {
+    /// The process was killed: acknowledgements still in its memory are gone, so their
+    /// messages may come back.
+    pub(crate) fn killed(mut self) -> Self {
+        let acking = std::mem::take(&mut self.acking);
+        self.unknown.extend(acking.into_values().flatten());
+        self
+    }
+
+    /// The largest message id the model knows.
+    pub(crate) fn last_id(&self) -> u32 {
+        self.lane.keys().next_back().copied().unwrap_or(0)
+    }
 }
 
 impl Model {
@@ -309,7 +329,17 @@ pub(crate) fn run<E: Engine>(
     queue: Queue<E>,
     steps: &[Step],
 ) -> Model {
-    let mut model = Model::default();
+    run_from(Model::default(), fs, policy, queue, steps)
+}
+
+/// [`run`], the model starting from what earlier calls (before a restart) promised.
+pub(crate) fn run_from<E: Engine>(
+    mut model: Model,
+    fs: &SimFs,
+    policy: SyncPolicy,
+    queue: Queue<E>,
+    steps: &[Step],
+) -> Model {
     let mut held: Vec<Delivery<Msg>> = Vec::new();
     let lane_of =
         |queue: &Queue<E>, m: &Msg| (queue.partition_of_hash(crate::stable_hash(&m.key)), m.level);

@@ -94,6 +94,31 @@ struct Disk {
 #[derive(Clone, Default)]
 pub(crate) struct SimFs {
     disk: Arc<Mutex<Disk>>,
+    gate: Arc<Gate>,
+}
+
+/// Holds `sync_data` calls (outside the disk's lock) while closed: a sync that takes as
+/// long as the test wants, to see who waits for it.
+#[derive(Default)]
+struct Gate {
+    closed: Mutex<bool>,
+    opened: parking_lot::Condvar,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Gate {
+    fn pass(&self) {
+        let mut closed = self.closed.lock();
+        if *closed {
+            self.waiting
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            while *closed {
+                self.opened.wait(&mut closed);
+            }
+            self.waiting
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 fn crashed() -> io::Error {
@@ -152,6 +177,21 @@ impl SimFs {
     /// The `nth` (from 0) later operation of `kind` fails with `error`, once.
     pub(crate) fn fail_at(&self, kind: Op, error: io::ErrorKind, nth: u64) {
         self.disk.lock().fault = Some((kind, error, nth));
+    }
+
+    /// Makes every `sync_data` from now on wait until [`open_syncs`](Self::open_syncs).
+    pub(crate) fn hold_syncs(&self) {
+        *self.gate.closed.lock() = true;
+    }
+
+    pub(crate) fn open_syncs(&self) {
+        *self.gate.closed.lock() = false;
+        self.gate.opened.notify_all();
+    }
+
+    /// How many `sync_data` calls are waiting at the gate.
+    pub(crate) fn syncs_held(&self) -> usize {
+        self.gate.waiting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn crashed(&self) -> bool {
@@ -244,6 +284,25 @@ impl SimFs {
                 dirs: disk.dirs.clone(),
                 ..Disk::default()
             })),
+            gate: Arc::default(),
+        }
+    }
+
+    /// The disk as a killed process leaves it, the machine still running: the page cache
+    /// keeps every write, synced or not (a power loss later can still lose what no sync
+    /// made durable); locks die with the process.
+    pub(crate) fn restart(&self) -> SimFs {
+        let disk = self.disk.lock();
+        SimFs {
+            disk: Arc::new(Mutex::new(Disk {
+                inodes: disk.inodes.clone(),
+                entries: disk.entries.clone(),
+                durable_entries: disk.durable_entries.clone(),
+                pending_dir: disk.pending_dir.clone(),
+                dirs: disk.dirs.clone(),
+                ..Disk::default()
+            })),
+            gate: Arc::default(),
         }
     }
 
@@ -259,6 +318,7 @@ impl SimFs {
 
 struct SimFile {
     disk: Arc<Mutex<Disk>>,
+    gate: Arc<Gate>,
     inode: usize,
 }
 
@@ -293,6 +353,7 @@ impl LogFile for SimFile {
     }
 
     fn sync_data(&self) -> io::Result<()> {
+        self.gate.pass();
         let mut disk = self.disk.lock();
         disk.begin(Op::SyncData)?;
         let inode = &mut disk.inodes[self.inode];
@@ -364,6 +425,7 @@ impl FileSystem for SimFs {
         };
         Ok(Arc::new(SimFile {
             disk: Arc::clone(&self.disk),
+            gate: Arc::clone(&self.gate),
             inode,
         }))
     }
