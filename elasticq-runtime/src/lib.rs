@@ -23,6 +23,10 @@
 //! # Ok::<(), elasticq_runtime::Error>(())
 //! ```
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
 mod asynchronous;
 mod codec;
 mod config;
