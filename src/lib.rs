@@ -34,7 +34,7 @@ pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
     IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey,
     Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put, StableHasher,
-    Stats, MAX_CAPACITY, MAX_PARTITIONS,
+    Stats, MAX_CAPACITY, MAX_DECODE_DEPTH, MAX_PARTITIONS,
 };
 #[cfg(feature = "metrics")]
 pub use elasticq_runtime::{metrics, Instrumented};

@@ -293,3 +293,45 @@ fn a_segment_cut_short_during_recovery_never_kills_the_process() {
         assert!(outcome.is_some(), "{stdout}");
     }
 }
+
+/// A message that holds itself, nesting as deep as a caller likes.
+#[derive(ElasticQueue, Debug, PartialEq)]
+#[elastic_queue(persist(sync = every_write))]
+struct Tree {
+    children: Vec<Tree>,
+}
+
+fn chain(depth: usize) -> Tree {
+    (0..depth).fold(Tree { children: vec![] }, |child, _| Tree {
+        children: vec![child],
+    })
+}
+
+/// Decoding stops at `MAX_DECODE_DEPTH` (deeper bytes are an error, not a stack overflow),
+/// so a message nested deeper could be pushed but never recovered, and `open` would fail on
+/// its record: it is refused before anything is written.
+#[test]
+fn a_message_nested_deeper_than_recovery_decodes_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = TreeQueue::open(dir.path()).unwrap();
+    queue.push(chain(10)).unwrap();
+    match queue.push(chain(elasticq::MAX_DECODE_DEPTH + 5)) {
+        Err(PushError::Persist(tree, error)) => {
+            assert!(
+                matches!(*error, PersistError::NestedTooDeep { .. }),
+                "{error}"
+            );
+            drop(tree);
+        }
+        other => panic!(
+            "expected a refusal, got {:?}",
+            other.map_err(|e| e.to_string())
+        ),
+    }
+    queue.push(chain(elasticq::MAX_DECODE_DEPTH - 2)).unwrap();
+    assert_eq!(queue.persist_stats().records_written, 2);
+    drop(queue);
+    let queue = TreeQueue::open(dir.path()).unwrap();
+    assert_eq!(queue.pop(), Some(chain(10)));
+    assert_eq!(queue.pop(), Some(chain(elasticq::MAX_DECODE_DEPTH - 2)));
+}

@@ -16,13 +16,7 @@ use crate::{
     PersistError, PersistOptions, Persistent, Recorded, SyncPolicy, MIN_SEGMENT_BYTES,
 };
 
-// The record reader, compiled a second time from its own source: `persist::record` is private
-// to `persist`, and fuzzing it must not make it visible to the rest of the crate.
-#[path = "persist/record.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod record;
-
-use self::record::{Read, Record, ACK_RECORD, FRAME};
+use crate::persist::record::{self, Read, Record, ACK_RECORD, FRAME};
 
 /// The bytes a segment header takes (`persist/segment.rs`).
 pub const HEADER: usize = 32;

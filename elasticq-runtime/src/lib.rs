@@ -56,7 +56,9 @@ mod wait;
 pub use asynchronous::{GeneratedQueue, Signal, Signals, Waiter};
 #[cfg(feature = "tokio")]
 pub use asynchronous::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
-pub use codec::{decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError};
+pub use codec::{
+    decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH,
+};
 #[cfg(feature = "serde")]
 pub use codec::{serde_decode, serde_encode};
 pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};

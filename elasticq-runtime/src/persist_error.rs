@@ -85,6 +85,12 @@ pub enum PersistError {
         /// The most a record holds.
         max: u64,
     },
+    /// A message whose values nest (through `Box` and `Vec`) deeper than recovery decodes
+    /// ([`MAX_DECODE_DEPTH`](crate::MAX_DECODE_DEPTH)); nothing was written for it.
+    NestedTooDeep {
+        /// The deepest nesting recovery decodes.
+        max: usize,
+    },
 }
 
 impl PersistError {
@@ -147,6 +153,11 @@ impl fmt::Display for PersistError {
             PersistError::RecordTooLarge { bytes, max } => write!(
                 f,
                 "a message of {bytes} bytes does not fit in a log record (at most {max} bytes)"
+            ),
+            PersistError::NestedTooDeep { max } => write!(
+                f,
+                "a message whose values nest deeper than {max} levels could not be read back \
+                 from the log"
             ),
         }
     }

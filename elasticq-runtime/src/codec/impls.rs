@@ -103,17 +103,22 @@ impl Codec for String {
 impl<T: Codec> Codec for Vec<T> {
     fn encode(&self, out: &mut Vec<u8>) {
         encode_varint(self.len() as u64, out);
-        for item in self {
-            item.encode(out);
-        }
+        super::nested_encode(|| {
+            for item in self {
+                item.encode(out);
+            }
+        });
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
         let len = decode_len::<T>(input)?;
         let mut items = Vec::with_capacity(len.min(input.len().max(1)));
-        for _ in 0..len {
-            items.push(T::decode(input)?);
-        }
+        super::nested(|| {
+            for _ in 0..len {
+                items.push(T::decode(input)?);
+            }
+            Ok(())
+        })?;
         Ok(items)
     }
 }
@@ -145,11 +150,11 @@ impl<T: Codec> Codec for Box<T> {
     const MIN_ENCODED_LEN: usize = T::MIN_ENCODED_LEN;
 
     fn encode(&self, out: &mut Vec<u8>) {
-        (**self).encode(out);
+        super::nested_encode(|| (**self).encode(out));
     }
 
     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> {
-        T::decode(input).map(Box::new)
+        super::nested(|| T::decode(input)).map(Box::new)
     }
 }
 

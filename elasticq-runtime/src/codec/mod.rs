@@ -113,6 +113,91 @@ pub enum DecodeError {
         /// How many there are.
         count: usize,
     },
+    /// Values nested (through `Box` and `Vec`) deeper than [`MAX_DECODE_DEPTH`]: decoding
+    /// them would overflow the stack.
+    TooDeep {
+        /// The deepest nesting decoded.
+        max: usize,
+    },
+}
+
+/// How deep values may nest, through `Box` and `Vec` (the ways a type can hold itself), in
+/// one decode. Deeper input is [`DecodeError::TooDeep`], not a stack overflow that would kill
+/// the process (a recovered log's records are decoded on the thread that opens it).
+///
+/// ```
+/// use elasticq_runtime::{from_bytes, DecodeError, MAX_DECODE_DEPTH};
+/// // A `Vec<Vec<..>>` 2,000 deep: each level a length of 1, the last one empty.
+/// fn nested(depth: usize) -> Vec<u8> {
+///     let mut bytes = vec![1u8; depth];
+///     bytes.push(0);
+///     bytes
+/// }
+/// #[derive(Debug, PartialEq)]
+/// struct Tree(Vec<Tree>);
+/// impl elasticq_runtime::Codec for Tree {
+///     fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) }
+///     fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { Vec::decode(input).map(Tree) }
+/// }
+/// assert!(from_bytes::<Tree>(&nested(100)).is_ok());
+/// assert_eq!(
+///     from_bytes::<Tree>(&nested(2 * MAX_DECODE_DEPTH)),
+///     Err(DecodeError::TooDeep { max: MAX_DECODE_DEPTH })
+/// );
+/// ```
+pub const MAX_DECODE_DEPTH: usize = 1000;
+
+thread_local! {
+    /// How deep the decode running on this thread is nested in `Box` and `Vec` values.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The same for encodes, and whether one went past `MAX_DECODE_DEPTH` since
+    /// [`encoded_too_deep`] last looked: a persisted queue refuses a message it could not
+    /// read back.
+    static ENCODE_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static ENCODED_TOO_DEEP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `encode` one nesting level deeper, noting when it goes past [`MAX_DECODE_DEPTH`].
+pub(crate) fn nested_encode(encode: impl FnOnce()) {
+    let depth = ENCODE_DEPTH.with(|depth| {
+        let deeper = depth.get() + 1;
+        depth.set(deeper);
+        deeper
+    });
+    if depth > MAX_DECODE_DEPTH {
+        ENCODED_TOO_DEEP.with(|flag| flag.set(true));
+    }
+    encode();
+    ENCODE_DEPTH.with(|depth| depth.set(depth.get() - 1));
+}
+
+/// Whether an encode on this thread nested deeper than [`MAX_DECODE_DEPTH`] since the last
+/// call; resets the answer.
+#[cfg_attr(not(feature = "persist"), allow(dead_code))]
+pub(crate) fn encoded_too_deep() -> bool {
+    ENCODED_TOO_DEEP.with(|flag| flag.replace(false))
+}
+
+/// Runs `decode` one nesting level deeper, refusing to go past [`MAX_DECODE_DEPTH`].
+pub(crate) fn nested<T>(decode: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    struct Level;
+    impl Drop for Level {
+        fn drop(&mut self) {
+            DEPTH.with(|depth| depth.set(depth.get() - 1));
+        }
+    }
+    let depth = DEPTH.with(|depth| {
+        let deeper = depth.get() + 1;
+        depth.set(deeper);
+        deeper
+    });
+    let _level = Level;
+    if depth > MAX_DECODE_DEPTH {
+        return Err(DecodeError::TooDeep {
+            max: MAX_DECODE_DEPTH,
+        });
+    }
+    decode()
 }
 
 impl DecodeError {
@@ -143,6 +228,9 @@ impl fmt::Display for DecodeError {
             DecodeError::Invalid { what, detail } => write!(f, "invalid {what}: {detail}"),
             DecodeError::TrailingBytes { offset, count } => {
                 write!(f, "{count} bytes left over at offset {offset}")
+            }
+            DecodeError::TooDeep { max } => {
+                write!(f, "values nested deeper than {max} levels")
             }
         }
     }

@@ -43,7 +43,8 @@ mod owed;
 mod pop;
 mod push;
 mod queue;
-mod record;
+// The fuzz targets' entry points (`crate::fuzzing`) read records too.
+pub(crate) mod record;
 mod recover;
 mod segment;
 mod stats;

@@ -57,16 +57,26 @@ pub(crate) enum Read<'a> {
     Damaged(&'static str),
 }
 
+/// Why a message cannot be recorded (nothing of it is left in the buffer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unrecordable {
+    /// Its encoding is this many bytes, more than [`MAX_RECORD_BYTES`].
+    TooLarge(u64),
+    /// Its values nest deeper than [`MAX_DECODE_DEPTH`](crate::MAX_DECODE_DEPTH): recovery
+    /// could not decode it.
+    TooDeep,
+}
+
 /// Appends a message record to `out`, the payload written by `encode`; returns its length
-/// in bytes. A payload longer than [`MAX_RECORD_BYTES`] is taken out of `out` again and its
-/// length returned as the error.
+/// in bytes. A message that could not be read back ([`Unrecordable`]) is taken out of `out`
+/// again.
 pub(crate) fn append_message<M>(
     out: &mut Vec<u8>,
     seq: u64,
     level: u16,
     message: &M,
     encode: fn(&M, &mut Vec<u8>),
-) -> Result<usize, u64> {
+) -> Result<usize, Unrecordable> {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME]);
     out.push(KIND_MESSAGE);
@@ -78,6 +88,7 @@ pub(crate) fn append_message<M>(
         out: Some(out),
         start,
     };
+    crate::codec::encoded_too_deep();
     if let Some(out) = guard.out.as_deref_mut() {
         encode(message, out);
     }
@@ -87,7 +98,11 @@ pub(crate) fn append_message<M>(
     let payload = (out.len() - start - FRAME - MESSAGE_HEAD) as u64;
     if payload > MAX_RECORD_BYTES {
         out.truncate(start);
-        return Err(payload);
+        return Err(Unrecordable::TooLarge(payload));
+    }
+    if crate::codec::encoded_too_deep() {
+        out.truncate(start);
+        return Err(Unrecordable::TooDeep);
     }
     Ok(seal(out, start))
 }

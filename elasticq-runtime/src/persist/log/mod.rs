@@ -286,9 +286,14 @@ impl PartitionLog {
         let start = state.buffer.len();
         let level = u16::try_from(level).unwrap_or(u16::MAX);
         let len = record::append_message(&mut state.buffer, seq, level, message, encode).map_err(
-            |bytes| PersistError::RecordTooLarge {
-                bytes,
-                max: record::MAX_RECORD_BYTES,
+            |unrecordable| match unrecordable {
+                record::Unrecordable::TooLarge(bytes) => PersistError::RecordTooLarge {
+                    bytes,
+                    max: record::MAX_RECORD_BYTES,
+                },
+                record::Unrecordable::TooDeep => PersistError::NestedTooDeep {
+                    max: crate::MAX_DECODE_DEPTH,
+                },
             },
         )? as u64;
         let mut rolled = false;
