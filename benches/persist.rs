@@ -18,19 +18,20 @@
 //!
 //! Run it with `cargo bench --bench persist -- --warm-up-time 1 --measurement-time 3`.
 
-use std::fs::{File, OpenOptions};
 use std::hint::black_box;
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod disk;
+
 use criterion::measurement::WallTime;
 use criterion::{criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use elasticq::{ElasticQueue, SyncPolicy};
 use tempfile::TempDir;
+
+use disk::{write_and_sync, zero_filled, RECORD};
 
 /// A message with an id and a 100-byte payload, persisted (the builder picks the policy).
 #[derive(ElasticQueue, Debug)]
@@ -55,8 +56,6 @@ const PAYLOAD: usize = 100;
 const BATCH: usize = 100;
 /// Segment files: zero-filled at creation under `every_write`, so kept small.
 const SEGMENT_BYTES: u64 = 8 << 20;
-/// Bytes per write in `disk_fdatasync`, about a message record of `Msg`.
-const RECORD: usize = 160;
 /// Messages per iteration of the group-commit run.
 const GROUP_MESSAGES: u64 = 2_000;
 /// Producers in the group-commit run.
@@ -113,32 +112,6 @@ fn open_in(dir: &Path, sync: SyncPolicy) -> MsgQueue {
         .segment_bytes(SEGMENT_BYTES)
         .build()
         .expect("a valid persisted queue")
-}
-
-/// A file of `SEGMENT_BYTES` zero-filled and synced, as a segment under `every_write`, so
-/// that an `fdatasync` after a write inside it has no size or allocation to record.
-fn zero_filled(dir: &Path) -> File {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(dir.join("disk_fdatasync"))
-        .expect("a file in the temporary directory");
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..SEGMENT_BYTES / zeros.len() as u64 {
-        file.write_all(&zeros).expect("room on disk");
-    }
-    file.sync_all().expect("a sync");
-    file
-}
-
-/// One `RECORD`-byte write at the `n`-th slot of `file` (wrapping within it) and an
-/// `fdatasync`: what `every_write` cannot go below per push.
-fn write_and_sync(file: &File, record: &[u8], n: u64) {
-    let offset = n * RECORD as u64 % SEGMENT_BYTES;
-    file.write_all_at(record, offset).expect("a write");
-    file.sync_data().expect("an fdatasync");
 }
 
 /// `every_write` costs an fdatasync per push: few samples, flat, a short measurement.

@@ -14,14 +14,16 @@
 //!
 //! Run it with `cargo bench --bench persist_roll`.
 
-use std::fs::{File, OpenOptions};
 use std::hint::black_box;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod disk;
+
 use criterion::{criterion_main, Criterion, SamplingMode, Throughput};
 use elasticq::{ElasticQueue, SyncPolicy};
+
+use disk::{write_and_sync, zero_filled, RECORD};
 
 #[derive(ElasticQueue, Debug)]
 #[elastic_queue(persist(sync = every_write))]
@@ -30,9 +32,8 @@ struct Msg {
     payload: Vec<u8>,
 }
 
-const RECORD: usize = 160;
 const SMALL: u64 = 64 << 10;
-const LARGE: u64 = 8 << 20;
+const LARGE: u64 = disk::FILE_BYTES;
 /// Pushes timed one by one in `roll_percentiles`.
 const TIMED: usize = 6000;
 
@@ -50,29 +51,6 @@ fn open(dir: &Path, segment_bytes: u64) -> MsgQueue {
         .segment_bytes(segment_bytes)
         .build()
         .expect("a valid persisted queue")
-}
-
-/// A zero-filled, synced file of `LARGE` bytes, as a segment under `every_write`.
-fn zero_filled(dir: &Path) -> File {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .read(true)
-        .write(true)
-        .open(dir.join("disk_fdatasync"))
-        .expect("a file in the temporary directory");
-    let zeros = vec![0u8; 1 << 20];
-    for at in (0..LARGE).step_by(zeros.len()) {
-        file.write_all_at(&zeros, at).expect("room on disk");
-    }
-    file.sync_all().expect("a sync");
-    file
-}
-
-fn write_and_sync(file: &File, record: &[u8], n: u64) {
-    file.write_all_at(record, n * RECORD as u64 % LARGE)
-        .expect("a write");
-    file.sync_data().expect("an fdatasync");
 }
 
 fn persist_roll(c: &mut Criterion) {
