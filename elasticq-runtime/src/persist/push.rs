@@ -19,13 +19,20 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// passes can still be refused by the lane (another push took the room meanwhile); its
     /// record is then withdrawn durably.
     fn no_room(&self, partition: u32, level: usize) -> bool {
+        self.room(partition, level) == 0
+    }
+
+    /// How many more messages of `level` `partition` takes under its maximum: none while
+    /// owed messages wait for that lane.
+    fn room(&self, partition: u32, level: usize) -> usize {
         let partition = partition as usize;
         if self.owed.blocks(partition, level) {
-            return true;
+            return 0;
         }
-        self.queue.partition(partition).is_some_and(|lane| {
-            lane.len_level(level) >= Lane::config(&self.queue).get_max_capacity()
-        })
+        let max = Lane::config(&self.queue).get_max_capacity();
+        self.queue
+            .partition(partition)
+            .map_or(0, |lane| max.saturating_sub(lane.len_level(level)))
     }
 
     /// Whether the lanes have `level`: a priority outside the levels is refused before its
@@ -247,7 +254,6 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             let count = items.len();
             return Err(self.refuse(PushError::Closed(items), count));
         }
-        let max = Lane::config(&self.queue).get_max_capacity();
         let mut positions = vec![0u64; self.queue.partitions()];
         // Room taken by this batch so far, per (partition, level): a message its lane has no
         // room for ends the batch before it is written.
@@ -265,15 +271,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                     taken.len() - 1
                 }
             };
-            let queued = self
-                .queue
-                .partition(partition as usize)
-                .map_or(0, |lane| lane.len_level(level));
             if !self.has_level(level) {
                 stopped = Some((message, Stop::InvalidPriority));
                 break;
             }
-            if self.owed.blocks(partition as usize, level) || queued + taken[slot].1 >= max {
+            if taken[slot].1 >= self.room(partition, level) {
                 stopped = Some((message, Stop::Full));
                 break;
             }
