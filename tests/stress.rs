@@ -415,6 +415,45 @@ fn lock_free_queue_at_its_maximum_refuses_and_recovers() {
     run_bounded::<LockFreeQueue<Msg>>();
 }
 
+/// Maximums of 1, 2 and 3 with a shrink threshold of 0.5, so that nearly every push meets
+/// `Full`, every ring is cut to the room left, and shrinks race producers at the maximum:
+/// the sampler checks `len` and `capacity` against the maximum throughout.
+fn tiny(max: usize) -> Config {
+    Config::new()
+        .initial_capacity(1)
+        .min_capacity(1)
+        .max_capacity(max)
+        .growth_factor(2.0)
+        .shrink_threshold(0.5)
+}
+
+fn run_tiny<E>()
+where
+    E: Engine<Msg> + Send + Sync + 'static,
+{
+    for max in 1..=3 {
+        for (producers, consumers) in [(1, 1), (2, 2), (4, 2)] {
+            run::<E>(Scenario {
+                producers,
+                consumers,
+                config: tiny(max),
+                start_consumers: Until::Refused,
+                burst: None,
+            });
+        }
+    }
+}
+
+#[test]
+fn lock_free_queue_at_a_tiny_maximum_never_holds_more() {
+    run_tiny::<LockFreeQueue<Msg>>();
+}
+
+#[test]
+fn locked_queue_at_a_tiny_maximum_never_holds_more() {
+    run_tiny::<LockedQueue<Msg>>();
+}
+
 /// How long `snapshots_under_churn` samples.
 const CHURN: Duration = Duration::from_millis(500);
 

@@ -228,8 +228,9 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn pop(&self) -> Option<T> {
         // Seen empty when the lock was last released: nothing to take now. A push in flight
-        // has not completed, so the pop is ordered before it.
-        if self.len_hint.load(Ordering::Acquire) == 0 {
+        // has not completed, so the pop is ordered before it. An async waiter's second look
+        // takes the lock instead (see `wait::strictly`).
+        if self.len_hint.load(Ordering::Acquire) == 0 && !crate::wait::is_strict() {
             return None;
         }
         let mut state = self.lock();
@@ -455,6 +456,10 @@ impl<T> LockedQueue<T> {
     pub fn is_empty(&self) -> bool {
         // The length as of the last release of the lock: exact whenever no call is in
         // flight, and without taking the lock, which the fair priority layer relies on.
+        // An async waiter's second look takes the lock (see `wait::strictly`).
+        if crate::wait::is_strict() {
+            return self.lock().items.is_empty();
+        }
         self.len_hint.load(Ordering::Acquire) == 0
     }
 

@@ -3,13 +3,15 @@
 //!
 //! The fast path of a push or pop only loads `sleepers` (a plain load on x86) and takes the
 //! mutex when someone sleeps. A lost wake-up is ruled out by a Dekker-style pairing of
-//! sequentially consistent operations: a sleeper increments `sleepers` (SeqCst) and then
-//! re-checks the queue, whose emptiness and fullness checks run after a SeqCst fence; the
-//! other side changes the queue with a SeqCst compare-exchange and then loads `sleepers`
-//! (SeqCst). In the single total order of those operations, either the re-check sees the
-//! change or the load sees the sleeper, which is then woken under the mutex it holds while
-//! re-checking, so the notification cannot slip in before it sleeps.
+//! sequentially consistent operations, with no fence on either side: a sleeper increments
+//! `sleepers` (SeqCst) and then re-checks the queue, whose emptiness and fullness checks are
+//! SeqCst loads of the ring's tail and head; the other side changes the queue with a SeqCst
+//! compare-exchange of that word and then loads `sleepers` (SeqCst). In the single total
+//! order of those operations, either the re-check sees the change or the load sees the
+//! sleeper, which is then woken under the mutex it holds while re-checking, so the
+//! notification cannot slip in before it sleeps.
 
+use std::cell::Cell;
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
@@ -137,4 +139,37 @@ pub(crate) fn pop_waiting<T>(
         None if closed => Err(crate::PopError::Closed),
         None => Err(crate::PopError::Timeout),
     }
+}
+
+std::thread_local! {
+    /// Whether this thread is making the second look of an async waiter (see
+    /// [`strictly`]).
+    static STRICT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, the second look of a waiter that has just registered, with the shortcuts of
+/// locked engines turned off: their pops and emptiness checks take the lock instead of
+/// reading the length published at its last release.
+///
+/// That is what lets a notifier skip any fence. A push into a locked engine is made under
+/// its lock and followed by a plain load of the waiter count; a second look that takes the
+/// same lock either comes after that push's unlock (and sees the message), or before its
+/// lock, and then the registration happens before the notifier's load (which sees the
+/// waiter). The published length gives no such order, so the second look must not trust it.
+pub(crate) fn strictly<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STRICT.with(|strict| strict.set(self.0));
+        }
+    }
+    let _restore = Restore(STRICT.with(|strict| strict.replace(true)));
+    f()
+}
+
+/// Whether the current call runs inside [`strictly`]: a locked engine must take its lock
+/// rather than trust its published length.
+#[inline]
+pub(crate) fn is_strict() -> bool {
+    STRICT.with(Cell::get)
 }

@@ -20,10 +20,16 @@ pub(crate) fn poll_pop<Q: GeneratedQueue + ?Sized>(
     waiter: &mut Waiter<'_>,
     cx: &mut Context<'_>,
 ) -> Poll<Option<Q::Message>> {
+    let mut second_look = false;
     loop {
         // Closed is read before popping: a message pushed before the close is still found.
         let closed = queue.is_closed();
-        if let Some(message) = queue.pop() {
+        let popped = if second_look {
+            crate::wait::strictly(|| queue.pop())
+        } else {
+            queue.pop()
+        };
+        if let Some(message) = popped {
             waiter.disarm();
             return Poll::Ready(Some(message));
         }
@@ -34,6 +40,7 @@ pub(crate) fn poll_pop<Q: GeneratedQueue + ?Sized>(
         if !waiter.arm(cx) {
             return Poll::Pending;
         }
+        second_look = true;
     }
 }
 

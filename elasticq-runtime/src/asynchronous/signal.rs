@@ -1,16 +1,20 @@
 //! Waking tasks that wait on a queue, with no polling and no lost wake-up.
 //!
 //! A [`Signal`] is one side of a queue's waiting: tasks waiting for a message, or tasks
-//! waiting for room. A waiting task registers its waker, then looks at the queue again before
-//! it returns `Pending`; the other side changes the queue and then looks for registered
-//! waiters. Both sides put a `SeqCst` fence between their write and their read (a Dekker
-//! pairing): in the single total order of the two fences, either the waiter's second look
-//! comes after the change (and sees it), or the notifier's look comes after the
-//! registration (and wakes it). That holds whatever ordering the queue's own operations use,
-//! so one signal serves every composition of engines and layers.
+//! waiting for room. A waiting task registers its waker (a SeqCst increment of `waiting`,
+//! then a SeqCst fence), then looks at the queue again before it returns `Pending`; the
+//! other side changes the queue and then loads `waiting` (SeqCst). The notifier pays no
+//! fence: on x86 its look is a plain load. What pairs with it is the queue change itself,
+//! which every engine makes in one of two ways:
+//! - **a SeqCst read-modify-write** of the word the second look reads with a SeqCst load
+//!   (the lock-free engine's ring tail and head): in the single total order of SeqCst
+//!   operations, either the second look comes after the change (and sees it), or the
+//!   notifier's load comes after the registration (and wakes the task);
+//! - **under a lock** that the second look takes too (the locked and map engines, with the
+//!   published-length shortcut turned off by `wait::strictly`): either the look's lock
+//!   follows the change's unlock, or the registration happens before the notifier's load.
 //!
-//! The fast path of a notify is that fence and one relaxed load; the mutex is taken only when
-//! a task waits.
+//! The mutex is taken only when a task waits.
 
 use std::task::{Context, Waker};
 
@@ -21,7 +25,7 @@ use crate::sync::{fence, AtomicUsize, Lock, Ordering};
 /// ```
 /// use elasticq_runtime::Signal;
 /// let signal = Signal::new();
-/// signal.notify_one(); // nobody waits: a fence and a load
+/// signal.notify_one(); // nobody waits: one load
 /// assert_eq!(signal.waiting(), 0);
 /// ```
 pub struct Signal {
@@ -89,9 +93,8 @@ impl Signal {
     /// ```
     #[inline]
     pub fn notify_one(&self) {
-        // Pairs with the fence in `Waiter::arm`'s caller; see the module comment.
-        fence(Ordering::SeqCst);
-        if self.waiting.load(Ordering::Relaxed) != 0 {
+        // Pairs with the registration in `Waiter::arm`; see the module comment.
+        if self.waiting.load(Ordering::SeqCst) != 0 {
             self.wake(1);
         }
     }
@@ -104,8 +107,7 @@ impl Signal {
     /// ```
     #[inline]
     pub fn notify_many(&self, n: usize) {
-        fence(Ordering::SeqCst);
-        if n != 0 && self.waiting.load(Ordering::Relaxed) != 0 {
+        if n != 0 && self.waiting.load(Ordering::SeqCst) != 0 {
             self.wake(n);
         }
     }
@@ -218,7 +220,7 @@ impl<'a> Waiter<'a> {
                     }
                     slot => {
                         *slot = Slot::Waiting(cx.waker().clone());
-                        self.signal.waiting.fetch_add(1, Ordering::Relaxed);
+                        self.signal.waiting.fetch_add(1, Ordering::SeqCst);
                         true
                     }
                 },
@@ -235,13 +237,14 @@ impl<'a> Waiter<'a> {
                         }
                     };
                     self.key = Some(key);
-                    self.signal.waiting.fetch_add(1, Ordering::Relaxed);
+                    self.signal.waiting.fetch_add(1, Ordering::SeqCst);
                     true
                 }
             }
         };
         self.rechecking = armed;
-        // Pairs with the fence in `notify_*`; see the module comment.
+        // Orders the registration before the second look even where that look is not itself
+        // SeqCst; see the module comment.
         fence(Ordering::SeqCst);
         armed
     }

@@ -227,3 +227,59 @@ fn retirement_restores_short_ring_under_push() {
         );
     });
 }
+
+/// A consumer's shrink races a producer at a maximum of 2: the ring may fill between the
+/// consumer's look (one message, sparse) and its seal, and then no successor fits until a
+/// pop makes room. The queue never holds more than 2, nothing is lost or reordered, and once
+/// every call has returned a push into the emptied queue succeeds.
+#[test]
+fn shrink_racing_pushes_at_the_maximum_stays_within_it() {
+    loom::model(|| {
+        let queue = queue(2, 2);
+        queue.push((0, 0)).expect("room");
+        let producer = {
+            let queue = Arc::clone(&queue);
+            thread::spawn(move || {
+                let mut pushed = vec![(0, 0)];
+                for i in 1..3 {
+                    if queue.push((0, i)).is_ok() {
+                        pushed.push((0, i));
+                    }
+                    assert!(queue.len() <= 2, "more than max_capacity queued");
+                }
+                pushed
+            })
+        };
+        let mut seen = pop_some(&queue, 1);
+        assert!(queue.len() <= 2, "more than max_capacity queued");
+        let pushed = producer.join().expect("producer");
+        seen.extend(queue.drain());
+        assert_eq!(seen, pushed, "lost, duplicated or reordered");
+        queue
+            .push((1, 0))
+            .expect("an empty queue at a quiescent point takes a push");
+        assert_eq!(queue.drain(), vec![(1, 0)]);
+    });
+}
+
+/// A thread that seals the last ring and then stops for good, before linking a successor
+/// (the model seals it by hand and never links), holds up no one: a producer and a consumer
+/// both finish, whichever meets the sealed ring first (the producer refused by it, or the
+/// consumer that drained it) links its successor and the other uses that one, and nothing
+/// is lost or reordered.
+#[test]
+fn a_sealer_that_stops_before_linking_blocks_no_one() {
+    loom::model(|| {
+        let queue = queue(1, 4);
+        queue.push((0, 0)).expect("room");
+        let last = queue.tail.load(crate::sync::Ordering::SeqCst);
+        // SAFETY: no thread has retired anything yet, so the ring `tail` points at is alive.
+        assert!(unsafe { &*last }.seal(), "the model's seal is the first");
+        let producer = spawn_producer(&queue, 1, 0..1);
+        let mut seen = vec![pop_some(&queue, 2)];
+        producer.join().expect("producer");
+        seen.push(queue.drain());
+        check_delivery(&seen, 2, 1);
+        check_quiescent(&queue, 2);
+    });
+}

@@ -1,51 +1,89 @@
 //! `LockFreeQueue`: an elastic MPMC queue made of a chain of bounded lock-free rings.
 //!
-//! Producers push into the last segment of the chain, consumers pop from the first. When a
-//! producer finds the last segment full and the queue below its maximum, it seals that segment
-//! and links a successor `growth_factor` times larger; producers then continue there while
-//! consumers finish the sealed segment first, so FIFO order holds across the hand-over and no
-//! push waits for consumers to make room (the seed crate's lock-free queue could only grow from
-//! its consumer). When a consumer finds the last segment sparse, it seals it and links a smaller
-//! successor: that is the shrink. A consumer that exhausts a sealed segment moves the head to
-//! its successor and retires it to the epoch collector, which frees it once no pinned thread
-//! can still be reading it.
+//! # Structure
+//! Producers push into the last segment of the chain (`tail`), consumers pop from the first
+//! (`head`); each segment is a Vyukov-style ring (`segment.rs`) whose tail word carries a seal
+//! bit. A segment is replaced in two steps, and any thread can take the second one:
 //!
-//! Capacity accounting (`live`): the last segment counts its full capacity; a sealed segment
-//! counts only what it held when sealed. Growth is refused once `live` reaches
-//! `max_capacity`, so the number of queued messages never exceeds it.
+//! 1. **Seal.** A producer that finds the last ring full, or a consumer that finds it sparse
+//!    (shrink) or smaller than `min_capacity` with room freed (restore), sets its seal bit.
+//!    From then on no push lands in it; consumers still drain it.
+//! 2. **Link.** Any thread that meets a sealed ring without a successor sizes one, allocates
+//!    it, and links it with one compare-exchange of `next` from null. Losers free theirs and
+//!    use the winner's. Producers then continue in the successor, so FIFO order holds across
+//!    the hand-over: every push into a successor follows every push into its predecessor.
+//!
+//! A consumer that exhausts a sealed ring (every slot below its final tail claimed) moves
+//! `head` on and retires the ring to the queue's limbo, freed once no pinned thread can still
+//! be reading it (`reclaim`: epoch-based, with no fence on the pinning side).
+//!
+//! # Capacity
+//! What the chain *holds* against `max_capacity` is, summed over its rings, the capacity of
+//! the open last ring plus what each sealed ring still holds. A successor is linked with at
+//! most `max_capacity` minus that sum, summed after the ring it replaces was sealed; the sum
+//! only falls until the link (pops, retirements), and the link's compare-exchange fails if
+//! another successor came first, so:
+//! - **bound:** the number of queued messages never exceeds `max_capacity`;
+//! - **no early Full:** a push is refused only when the sum, taken after its ring filled,
+//!   leaves no room, that is when the queue holds `max_capacity` messages at that moment (or
+//!   held them a moment before, while concurrent pops were in flight). At a quiescent point a
+//!   push into a queue holding fewer than `max_capacity` messages succeeds.
+//!
+//! A ring sealed by a shrink that raced with producers may find no room for any successor
+//! (the queue filled to its maximum meanwhile). It then stays sealed, and pushes are refused,
+//! exactly while the queue is at its maximum: the first pop after that makes room, and the
+//! next thread to meet the ring links its successor.
+//!
+//! # Progress
+//! Every call is lock-free: no thread ever waits for another thread's allocation, seal or
+//! link. A thread stalled anywhere leaves the chain in a state every other thread can take
+//! further (seal a full ring, link a sealed one's successor, move `head`/`tail` on). The
+//! only waits are the ring's own (a slot claimed by a thread that has not yet written it),
+//! as in crossbeam's `ArrayQueue`. `push_timeout` and `pop_timeout` block by design. A
+//! thread stalled while pinned delays the freeing of retired rings, never an operation.
 
 mod reclaim;
+mod resize;
 mod segment;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
-use self::reclaim::Guard;
+use self::reclaim::{Guard, Limbo};
 use self::segment::{Drained, Rejected, Segment};
 use crate::engine::{deadline_after, engine_by_inherent_methods};
-use crate::sync::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Backoff, Ordering};
+use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::wait::WaitQueue;
 use crate::{Config, Error, PopError, PushError, Stats};
 
 /// A consumer looks at the fill level of the last segment once per this many pops.
 const SHRINK_CHECK_INTERVAL: usize = if cfg!(loom) { 1 } else { 64 };
 
+/// While retired rings wait to be freed, one pop in this many that finds the queue empty
+/// tries to free them: each try costs a heavy barrier (interrupts on every core running the
+/// process), which polling consumers must not pay on every empty pop.
+const IDLE_COLLECT_INTERVAL: usize = 64;
+
 /// An elastic, lock-free, multi-producer multi-consumer FIFO queue.
 ///
-/// Pushes and pops are a compare-exchange on a ring slot plus an epoch pin; growth never
-/// makes a push fail or wait for a consumer, and memory of outgrown rings is reclaimed through
-/// crossbeam-epoch. Every message pushed is popped exactly once, and messages from one
-/// producer come out in the order it pushed them.
+/// Pushes and pops are a compare-exchange on a ring slot; growth never makes a push wait for
+/// a consumer or for another producer, and memory of outgrown rings is reclaimed by an epoch
+/// scheme whose pin costs no fence. Every message pushed is popped exactly once, and
+/// messages from one producer come out in the order it pushed them.
 ///
-/// `capacity()` is the sum of the last ring's capacity and what older, sealed rings held when
-/// they were sealed; when the queue is near `max_capacity` and older rings have been partly
-/// consumed, a push can report `Full` slightly before `len()` reaches the maximum, until
-/// consumers finish those rings.
+/// Capacity holds exactly: the queue never holds more than `max_capacity` messages, and a
+/// push into a queue holding fewer (with no call in flight) succeeds.
+///
+/// Progress: every call except `push_timeout` and `pop_timeout` is lock-free, including
+/// those that grow, shrink or retire rings; no thread waits for another's allocation or
+/// link.
 ///
 /// ```
 /// use std::{sync::Arc, thread};
@@ -76,10 +114,12 @@ const SHRINK_CHECK_INTERVAL: usize = if cfg!(loom) { 1 } else { 64 };
 pub struct LockFreeQueue<T> {
     head: CachePadded<AtomicPtr<Segment<T>>>,
     tail: CachePadded<AtomicPtr<Segment<T>>>,
-    /// Capacity held against `max_capacity`; see the module notes.
-    live: CachePadded<AtomicUsize>,
     pop_waiters: CachePadded<WaitQueue>,
     push_waiters: CachePadded<WaitQueue>,
+    /// Retired rings, freed once no pinned thread can reach them.
+    limbo: Limbo<Segment<T>>,
+    /// Empty pops met while `limbo` held rings; paces `collect_when_idle`.
+    idle_pops: AtomicUsize,
     closed: AtomicBool,
     rejected: AtomicU64,
     resizes: AtomicU64,
@@ -91,22 +131,10 @@ pub struct LockFreeQueue<T> {
 // on another), so it is Send and Sync exactly when `T: Send`; `T` is never shared by
 // reference between threads, so `T: Sync` is not needed. All shared state is atomics, the
 // slot cells are accessed under the stamp protocol in `segment.rs`, and segments are freed
-// through the epoch collector.
+// through the limbo only once no pinned thread can reach them.
 unsafe impl<T: Send> Send for LockFreeQueue<T> {}
 // SAFETY: as for Send above.
 unsafe impl<T: Send> Sync for LockFreeQueue<T> {}
-
-/// Why a segment is being replaced.
-#[derive(Clone, Copy)]
-enum Resize {
-    /// It is full and the queue is below its maximum.
-    Grow,
-    /// It is sparse and above `min_capacity`.
-    Shrink,
-    /// It is smaller than `min_capacity` (it was cut to the room left under the maximum when
-    /// it was installed) and that room has since been freed.
-    Restore,
-}
 
 impl<T> LockFreeQueue<T> {
     /// Builds an empty queue whose first ring has `config.initial_capacity()` slots.
@@ -126,7 +154,8 @@ impl<T> LockFreeQueue<T> {
         Ok(Self {
             head: CachePadded::new(AtomicPtr::new(first)),
             tail: CachePadded::new(AtomicPtr::new(first)),
-            live: CachePadded::new(AtomicUsize::new(config.get_initial_capacity())),
+            limbo: Limbo::new(),
+            idle_pops: AtomicUsize::new(0),
             pop_waiters: CachePadded::new(WaitQueue::new()),
             push_waiters: CachePadded::new(WaitQueue::new()),
             closed: AtomicBool::new(false),
@@ -138,7 +167,7 @@ impl<T> LockFreeQueue<T> {
     }
 
     /// Appends `value` without blocking, growing the queue if it is full and below its
-    /// maximum. `PushError` hands the value back.
+    /// maximum. `PushError` hands the value back. Lock-free.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue, PushError};
@@ -150,6 +179,7 @@ impl<T> LockFreeQueue<T> {
     /// assert_eq!(queue.push(3), Err(PushError::Full(3)));
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
+    #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         if self.closed.load(Ordering::Acquire) {
             self.rejected.fetch_add(1, Ordering::Relaxed);
@@ -170,108 +200,35 @@ impl<T> LockFreeQueue<T> {
         }
     }
 
-    /// Pushes into the last segment, moving on through seals; `Err` only when full at max.
-    fn push_pinned(&self, mut value: T, _guard: &Guard) -> Result<(), T> {
+    /// Pushes into the last segment, moving on through seals; `Err` only when the queue
+    /// holds `max_capacity` messages.
+    #[inline]
+    fn push_pinned(&self, mut value: T, guard: &Guard) -> Result<(), T> {
         let mut current = self.tail.load(Ordering::Acquire);
         loop {
             // A segment is retired only after `head` and `tail` have both moved past it, and
-            // the collector frees it only after every thread pinned at that moment unpins.
+            // the limbo frees it only after every thread pinned at that moment unpins.
             // SAFETY: `current` was read from `tail` or a `next` pointer while this thread is
-            // pinned, so it is allocated for as long as `_guard` lives.
+            // pinned, so it is allocated for as long as `guard` lives.
             let segment = unsafe { &*current };
             match segment.push(value) {
                 Ok(()) => return Ok(()),
                 Err(Rejected::Sealed(back)) => value = back,
                 Err(Rejected::Full(back)) => {
                     value = back;
-                    if !self.grow(current, segment) {
+                    if !self.seal_full(segment, guard) {
                         return Err(value);
                     }
                 }
             }
-            current = self.successor(current, segment);
-        }
-    }
-
-    /// Called with a full segment: seals it and links a larger one unless the queue is at
-    /// its maximum. Returns false when there is no room to grow.
-    fn grow(&self, current: *mut Segment<T>, segment: &Segment<T>) -> bool {
-        if segment.is_sealed() {
-            return true;
-        }
-        // Pairs with the SeqCst decrement of `live` when a consumer retires a segment and the
-        // SeqCst load of push sleepers after it (see `wait.rs`).
-        fence(Ordering::SeqCst);
-        if self.live.load(Ordering::SeqCst) >= self.config.get_max_capacity() {
-            return false;
-        }
-        if let Some(final_tail) = segment.seal() {
-            self.install_successor(current, segment, final_tail, Resize::Grow);
-        }
-        true
-    }
-
-    /// Links the successor of a segment this thread has just sealed, and adjusts `live`.
-    ///
-    /// Only the thread that sealed `segment` calls this, once, so successors are installed
-    /// one at a time and `live` only decreases between a room check and the installation
-    /// that follows it: the maximum is never exceeded.
-    fn install_successor(
-        &self,
-        current: *mut Segment<T>,
-        segment: &Segment<T>,
-        final_tail: usize,
-        resize: Resize,
-    ) {
-        let max = self.config.get_max_capacity();
-        let pushed = segment.count(final_tail);
-        let remaining = usize::try_from(pushed.saturating_sub(segment.popped()))
-            .unwrap_or(segment.cap())
-            .min(segment.cap());
-        segment.accounted.store(remaining, Ordering::Relaxed);
-        let before = self
-            .live
-            .fetch_sub(segment.cap() - remaining, Ordering::SeqCst);
-        let live = before - (segment.cap() - remaining);
-        debug_assert!(live < max, "a seal always leaves room for a successor");
-        let room = max.saturating_sub(live).max(1);
-        let wanted = match resize {
-            Resize::Grow => self
-                .config
-                .grown(segment.cap())
-                .max(self.config.get_min_capacity()),
-            Resize::Shrink => self.config.shrunk(segment.cap(), remaining),
-            Resize::Restore => self.config.get_min_capacity(),
-        };
-        let capacity = wanted.min(room);
-        self.live.fetch_add(capacity, Ordering::SeqCst);
-        let successor = Box::into_raw(Segment::new(capacity, segment.base + pushed));
-        // SeqCst: a consumer that finds `segment` exhausted loads `next` after its SeqCst
-        // fence; see `wait.rs`.
-        segment.next.store(successor, Ordering::SeqCst);
-        self.resizes.fetch_add(1, Ordering::Relaxed);
-        let _ = self
-            .tail
-            .compare_exchange(current, successor, Ordering::AcqRel, Ordering::Relaxed);
-    }
-
-    /// The successor of a sealed segment, waiting for the sealing thread to link it, and
-    /// helping move `tail` to it.
-    fn successor(&self, current: *mut Segment<T>, segment: &Segment<T>) -> *mut Segment<T> {
-        let backoff = Backoff::new();
-        loop {
-            let next = segment.next.load(Ordering::Acquire);
-            if !next.is_null() {
-                let _ =
-                    self.tail
-                        .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed);
-                return next;
+            match self.successor(current, segment, guard) {
+                Some(next) => current = next,
+                None => return Err(value),
             }
-            backoff.snooze();
         }
     }
 
-    /// Removes the oldest message, or returns `None` at once if there is none.
+    /// Removes the oldest message, or returns `None` at once if there is none. Lock-free.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -282,6 +239,7 @@ impl<T> LockFreeQueue<T> {
     /// assert_eq!(queue.pop(), None);
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
+    #[inline]
     pub fn pop(&self) -> Option<T> {
         let guard = reclaim::pin();
         let value = self.pop_pinned(&guard);
@@ -292,13 +250,14 @@ impl<T> LockFreeQueue<T> {
         value
     }
 
-    /// Runs `f` under one epoch pin, so that the pushes and pops it makes (on this queue or
-    /// any other) pin again without a fence.
+    /// Runs `f` under one pin, so that the pushes and pops it makes on lock-free queues only
+    /// count a nesting level.
     pub(crate) fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
         let _guard = reclaim::pin();
         f()
     }
 
+    #[inline]
     fn pop_pinned(&self, guard: &Guard) -> Option<T> {
         let mut current = self.head.load(Ordering::Acquire);
         loop {
@@ -306,19 +265,14 @@ impl<T> LockFreeQueue<T> {
             let segment = unsafe { &*current };
             match segment.pop() {
                 Ok((value, index)) => {
-                    let next = segment.next.load(Ordering::Acquire);
-                    if !next.is_null() {
-                        // A sealed segment: if this pop took its last message, retire it now
-                        // rather than on a later pop, so its capacity stops counting against
-                        // the maximum at once.
-                        let (tail, _) = segment.tail_state();
-                        if segment.popped() == segment.count(tail) {
-                            self.advance_head(current, segment, next, guard);
-                        }
+                    if !segment.next.load(Ordering::Acquire).is_null() {
+                        // Sealed and replaced: if this pop took its last message, retire it
+                        // now rather than on a later pop.
+                        self.retire_if_exhausted(current, segment, guard);
                     } else if index % SHRINK_CHECK_INTERVAL == 0
                         && segment.cap() > self.config.get_min_capacity()
                     {
-                        self.shrink_if_sparse(current, segment);
+                        self.shrink_if_sparse(current, segment, guard);
                     }
                     return Some(value);
                 }
@@ -327,110 +281,37 @@ impl<T> LockFreeQueue<T> {
                     // drain; one below it is replaced by a ring of the minimum.
                     let min = self.config.get_min_capacity();
                     if segment.cap() > min {
-                        self.shrink_if_sparse(current, segment);
+                        self.shrink_if_sparse(current, segment, guard);
                     } else if segment.cap() < min {
-                        self.restore_if_short(current, segment);
+                        self.restore_if_short(current, segment, guard);
                     }
+                    self.collect_when_idle(guard);
                     return None;
                 }
                 Err(Drained::Exhausted) => {
-                    let next = segment.next.load(Ordering::SeqCst);
-                    if next.is_null() {
-                        // Sealed, its successor not linked yet: nothing has been pushed there.
-                        return None;
-                    }
-                    current = self.advance_head(current, segment, next, guard);
+                    // Sealed and drained; its successor may not be linked yet (any thread
+                    // links it, this one included).
+                    let next = self.successor(current, segment, guard)?;
+                    current = self.advance_head(current, next, guard);
                 }
             }
         }
     }
 
-    /// Moves `head` from an exhausted segment to its successor and retires the segment.
-    /// Returns the segment to pop from next.
-    fn advance_head(
-        &self,
-        current: *mut Segment<T>,
-        segment: &Segment<T>,
-        next: *mut Segment<T>,
-        guard: &Guard,
-    ) -> *mut Segment<T> {
-        // `tail` must not point at a segment once it is retired, or a thread pinning later
-        // could load it: help it past before unlinking.
-        let _ = self
-            .tail
-            .compare_exchange(current, next, Ordering::AcqRel, Ordering::Relaxed);
-        match self
-            .head
-            .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+    /// Called by a pop that found the queue empty: now and then, tries to free retired
+    /// rings. Costs one relaxed load when there are none.
+    fn collect_when_idle(&self, guard: &Guard) {
+        if !self.limbo.is_empty()
+            && self
+                .idle_pops
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(IDLE_COLLECT_INTERVAL)
         {
-            Ok(_) => {
-                // `accounted` was written before `next` was published (SeqCst store, read
-                // above with SeqCst).
-                self.live
-                    .fetch_sub(segment.accounted.load(Ordering::Relaxed), Ordering::SeqCst);
-                // This thread won the unique head hand-over; `head` and `tail` now both point
-                // past `current` and no `next` pointer leads to it.
-                // SAFETY: `current` came from `Box::into_raw`, is retired once (here), and
-                // only threads pinned now can still hold it.
-                unsafe { reclaim::retire(guard, current) };
-                // The room freed may let a last ring cut short by the maximum be replaced.
-                let last = self.tail.load(Ordering::Acquire);
-                // SAFETY: as in `push_pinned`: read from `tail` while pinned.
-                let last_segment = unsafe { &*last };
-                if last_segment.cap() < self.config.get_min_capacity() {
-                    self.restore_if_short(last, last_segment);
-                }
-                // Room freed against the maximum: a producer may be waiting for it.
-                self.push_waiters.notify_all();
-                next
-            }
-            Err(now) => now,
+            self.limbo.collect(guard);
         }
     }
 
-    /// Called by a consumer on the last segment: seals it and links a smaller one when it
-    /// holds few enough messages.
-    fn shrink_if_sparse(&self, current: *mut Segment<T>, segment: &Segment<T>) {
-        let Some(len) = segment.len_if_last() else {
-            return;
-        };
-        if !self.config.should_shrink(segment.cap(), len)
-            || self.config.shrunk(segment.cap(), len) >= segment.cap()
-        {
-            return;
-        }
-        if let Some(final_tail) = segment.seal() {
-            self.install_successor(current, segment, final_tail, Resize::Shrink);
-        }
-    }
-
-    /// Called on the last segment when it is smaller than `min_capacity`: seals it and links
-    /// a ring of `min_capacity` (or all the room left under the maximum) if that is larger.
-    ///
-    /// Such a ring is installed when growth near the maximum is cut to the room left; without
-    /// this, once the older rings are retired the queue would stay below its minimum.
-    fn restore_if_short(&self, current: *mut Segment<T>, segment: &Segment<T>) {
-        let Some(len) = segment.len_if_last() else {
-            return;
-        };
-        // The room a successor would get once this segment is sealed holding `len`. Producers
-        // can only add to `len` before the seal and `live` only falls meanwhile (no other
-        // thread installs while this segment is the unsealed last one), so a positive room
-        // here means the seal leaves `live` below the maximum, as `install_successor` needs.
-        let others = self
-            .live
-            .load(Ordering::SeqCst)
-            .saturating_sub(segment.cap());
-        let room = self.config.get_max_capacity().saturating_sub(others + len);
-        if room.min(self.config.get_min_capacity()) <= segment.cap() {
-            return;
-        }
-        if let Some(final_tail) = segment.seal() {
-            self.install_successor(current, segment, final_tail, Resize::Restore);
-        }
-    }
-
-    /// Pushes every item in order with one epoch pin. If the queue closes or fills at its
+    /// Pushes every item in order under one pin. If the queue closes or fills at its
     /// maximum part way, the items not pushed are handed back, in order.
     ///
     /// ```
@@ -472,7 +353,7 @@ impl<T> LockFreeQueue<T> {
         result
     }
 
-    /// Pops up to `max` messages, oldest first, with one epoch pin.
+    /// Pops up to `max` messages, oldest first, under one pin.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -659,8 +540,8 @@ impl<T> LockFreeQueue<T> {
         self.len() == 0
     }
 
-    /// The capacity: the last ring's slots plus what older, sealed rings held when sealed
-    /// (they count until consumers finish them).
+    /// The capacity: the last ring's slots plus what older, sealed rings still hold (what
+    /// the chain holds against `max_capacity`).
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -673,7 +554,8 @@ impl<T> LockFreeQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn capacity(&self) -> usize {
-        self.live.load(Ordering::Acquire)
+        let guard = reclaim::pin();
+        self.held(&guard).0
     }
 
     /// Drops the messages queued when the call starts (counted as dequeued).

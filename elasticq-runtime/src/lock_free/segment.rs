@@ -8,16 +8,16 @@
 //! a stamp from an earlier lap never matches a later position.
 //!
 //! Sealing sets the top bit of `tail`. After that no producer can claim a slot here, because
-//! its compare-exchange expects a tail without the bit; the value `seal` returns is therefore
-//! the final tail, and once consumers have claimed every slot below it the segment is
-//! exhausted for good. The queue seals a segment to replace it with a larger one (growth) or
-//! a smaller one (shrink).
+//! its compare-exchange expects a tail without the bit; the tail word is therefore final, and
+//! once consumers have claimed every slot below it the segment is exhausted for good. A
+//! segment is sealed before its successor is linked (`next`), so a successor only ever
+//! receives pushes made after every push into this segment.
 
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{fence, AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
+use crate::sync::{AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
 
 /// The seal bit of the tail word. Lap arithmetic masks it out, so laps wrap below it.
 const SEALED: usize = 1 << (usize::BITS - 1);
@@ -46,13 +46,11 @@ pub(super) enum Drained {
 pub(super) struct Segment<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
-    /// The segment that replaces this one; set once, by the thread that sealed this one.
+    /// The segment that replaces this one once it is sealed: null until some thread links it
+    /// (one compare-exchange from null, by whichever thread first sized a successor).
     pub(super) next: AtomicPtr<Segment<T>>,
-    /// The capacity this segment holds against the queue's maximum once it is sealed: the
-    /// messages it still held at sealing, an upper bound of what it holds from then on.
-    /// Written before `next` is published.
-    pub(super) accounted: AtomicUsize,
-    /// Messages pushed into all earlier segments of the queue; makes counts global.
+    /// Messages pushed into all earlier segments of the queue; makes counts global. Known
+    /// when the segment is made, because its predecessor is sealed by then.
     pub(super) base: u64,
     cap: usize,
     one_lap: usize,
@@ -61,6 +59,7 @@ pub(super) struct Segment<T> {
 }
 
 impl<T> Segment<T> {
+    /// An empty ring of `cap` slots whose first position is global position `base`.
     pub(super) fn new(cap: usize, base: u64) -> Box<Self> {
         debug_assert!(cap >= 1);
         let one_lap = (cap + 1).next_power_of_two();
@@ -74,13 +73,25 @@ impl<T> Segment<T> {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             next: AtomicPtr::new(std::ptr::null_mut()),
-            accounted: AtomicUsize::new(cap),
             base,
             cap,
             one_lap,
             lap_shift: one_lap.trailing_zeros(),
             slots,
         })
+    }
+
+    /// What this segment holds against the queue's maximum: its capacity while producers
+    /// can push here, what it still holds once sealed. Pops only lower the second, so a
+    /// stale look errs on the safe side.
+    pub(super) fn holds(&self) -> usize {
+        let (tail, sealed) = self.tail_state();
+        if !sealed {
+            return self.cap;
+        }
+        usize::try_from(self.count(tail).saturating_sub(self.popped()))
+            .unwrap_or(self.cap)
+            .min(self.cap)
     }
 
     pub(super) fn cap(&self) -> usize {
@@ -127,12 +138,9 @@ impl<T> Segment<T> {
         (tail & !SEALED, tail & SEALED != 0)
     }
 
-    /// The messages held now, if this is still the unsealed last segment (only then can a
-    /// consumer seal it to replace it).
-    pub(super) fn len_if_last(&self) -> Option<usize> {
-        if !self.next.load(Ordering::Acquire).is_null() {
-            return None;
-        }
+    /// The messages held now, if this segment is not sealed (then it is the last one, and
+    /// producers are still pushing here).
+    pub(super) fn len_if_open(&self) -> Option<usize> {
         let (tail, sealed) = self.tail_state();
         if sealed {
             return None;
@@ -145,11 +153,16 @@ impl<T> Segment<T> {
         self.tail.load(Ordering::Acquire) & SEALED != 0
     }
 
-    /// Seals the segment. Returns the final tail to the one caller that sealed it, `None` to
-    /// every other.
-    pub(super) fn seal(&self) -> Option<usize> {
-        let previous = self.tail.fetch_or(SEALED, Ordering::SeqCst);
-        (previous & SEALED == 0).then_some(previous)
+    /// Seals the segment: no push claims a slot here from now on. Idempotent; returns whether
+    /// this call was the one that sealed it.
+    pub(super) fn seal(&self) -> bool {
+        self.tail.fetch_or(SEALED, Ordering::SeqCst) & SEALED == 0
+    }
+
+    /// Messages pushed here in all, once the segment is sealed.
+    pub(super) fn final_count(&self) -> u64 {
+        debug_assert!(self.is_sealed());
+        self.count(self.tail.load(Ordering::SeqCst))
     }
 
     pub(super) fn push(&self, value: T) -> Result<(), Rejected<T>> {
@@ -163,7 +176,8 @@ impl<T> Segment<T> {
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 // The slot is free for this lap: claim the position. SeqCst pairs with the
-                // SeqCst fence of the emptiness check in `pop` (see `wait.rs`).
+                // SeqCst load of the emptiness check in `pop` and with the load of sleeping
+                // consumers that follows the push (see `wait.rs`).
                 match self.tail.compare_exchange_weak(
                     tail,
                     self.advance(tail),
@@ -188,9 +202,10 @@ impl<T> Segment<T> {
                 }
             } else if stamp.wrapping_add(self.one_lap) & !SEALED == tail + 1 {
                 // The slot still holds the message of the previous lap: full, unless a
-                // consumer has moved the head since.
-                fence(Ordering::SeqCst);
-                let head = self.head.load(Ordering::Relaxed);
+                // consumer has moved the head since. SeqCst, as the head's compare-exchange
+                // in `pop`: a producer about to sleep for room and a consumer about to wake
+                // it cannot both miss the other (see `wait.rs`).
+                let head = self.head.load(Ordering::SeqCst);
                 if head.wrapping_add(self.one_lap) & !SEALED == tail {
                     return Err(Rejected::Full(value));
                 }
@@ -236,8 +251,10 @@ impl<T> Segment<T> {
                 }
             } else if stamp == head {
                 // Not written for this lap. Empty, exhausted, or a producer mid-write.
-                fence(Ordering::SeqCst);
-                let tail = self.tail.load(Ordering::Relaxed);
+                // SeqCst, as the tail's compare-exchange in `push`: a consumer about to sleep
+                // and a producer about to wake it cannot both miss the other, with no fence
+                // on either side (see `wait.rs`).
+                let tail = self.tail.load(Ordering::SeqCst);
                 if tail & !SEALED == head {
                     return Err(if tail & SEALED != 0 {
                         Drained::Exhausted

@@ -384,7 +384,6 @@ mod imp {
         }
 
         /// Whether nothing is waiting to be freed.
-        #[cfg_attr(not(test), allow(dead_code))]
         pub(crate) fn is_empty(&self) -> bool {
             self.bin.is_empty()
         }
@@ -442,7 +441,6 @@ mod leak {
 
         pub(crate) fn collect(&self, _guard: &Guard) {}
 
-        #[allow(dead_code)]
         pub(crate) fn is_empty(&self) -> bool {
             true
         }
