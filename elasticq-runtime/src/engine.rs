@@ -71,9 +71,11 @@ macro_rules! engine_by_inherent_methods {
             fn with_config(config: $crate::Config) -> Result<Self, $crate::Error> {
                 $ty::new(config)
             }
+            #[inline]
             fn push(&self, value: T) -> Result<(), $crate::PushError<T>> {
                 $ty::push(self, value)
             }
+            #[inline]
             fn pop(&self) -> Option<T> {
                 $ty::pop(self)
             }

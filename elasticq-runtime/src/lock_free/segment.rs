@@ -165,6 +165,7 @@ impl<T> Segment<T> {
         self.count(self.tail.load(Ordering::SeqCst))
     }
 
+    #[inline]
     pub(super) fn push(&self, value: T) -> Result<(), Rejected<T>> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
@@ -220,6 +221,7 @@ impl<T> Segment<T> {
     }
 
     /// Pops the oldest message, with the index of the slot it was in.
+    #[inline]
     pub(super) fn pop(&self) -> Result<(T, usize), Drained> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);

@@ -22,12 +22,6 @@ const STEP: usize = 2;
 /// module notes in `reclaim/mod.rs`.
 const GRACE: usize = 3;
 
-/// Set in `Participant::depth` when the record's owner has gone (thread exit while a guard
-/// was alive, or a record taken for one guard only): the last guard releases the record.
-const DETACHED: usize = 1 << (usize::BITS - 1);
-/// The nesting count in `Participant::depth`.
-const COUNT: usize = !DETACHED;
-
 /// Whether garbage retired at `retired` may be freed when the global epoch is `global`.
 ///
 /// Signed, wrapping difference: a `global` older than `retired` is never "long past".
@@ -47,9 +41,14 @@ pub(crate) struct Participant {
     epoch: AtomicUsize,
     /// Whether some thread owns the record; `false` records are taken by compare-exchange.
     in_use: AtomicBool,
-    /// Nesting depth, plus `DETACHED`. Touched only by the owner (ownership passes through
-    /// `in_use`'s release and acquire), so relaxed std atomics cost what plain accesses do.
-    depth: std::sync::atomic::AtomicUsize,
+    /// Whether the record's owner has gone (thread exit while a guard was alive, or a
+    /// record taken for one guard only): the outermost guard then releases the record.
+    /// Touched only by the owner (ownership passes through `in_use`'s release and acquire),
+    /// so a relaxed std atomic costs what a plain access does.
+    detached: std::sync::atomic::AtomicBool,
+    /// Guards alive on the record beyond the one whose drop unpins it. Only nested pins and
+    /// their drops touch it, so the outermost pin and unpin store nothing here.
+    nested: std::sync::atomic::AtomicUsize,
     /// The next record of the domain's list; set before the record is published and never
     /// changed after.
     next: std::sync::atomic::AtomicPtr<CachePadded<Participant>>,
@@ -109,7 +108,8 @@ impl Domain {
         let fresh = Box::into_raw(Box::new(CachePadded::new(Participant {
             epoch: AtomicUsize::new(INACTIVE),
             in_use: AtomicBool::new(true),
-            depth: std::sync::atomic::AtomicUsize::new(0),
+            detached: std::sync::atomic::AtomicBool::new(false),
+            nested: std::sync::atomic::AtomicUsize::new(0),
             next: std::sync::atomic::AtomicPtr::new(ptr::null_mut()),
         })));
         let mut head = self.participants.load(Ordering::Relaxed);
@@ -145,21 +145,24 @@ impl Domain {
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn pin_detached(&self) -> LocalGuard<'_> {
         let record = self.acquire();
-        record.depth.store(DETACHED, Ordering::Relaxed);
+        record.detached.store(true, Ordering::Relaxed);
         // SAFETY: the record was just taken by this thread and is handed to the guard alone.
         unsafe { self.enter(record) }
     }
 
-    /// Pins `record`: the first (outermost) pin publishes the epoch, nested ones count.
+    /// Pins `record`: the outermost pin publishes the epoch; a nested one only notes that
+    /// the record is pinned already, and stores nothing.
     ///
     /// # Safety
     /// The calling thread owns `record` (took it from this domain and has not released it),
     /// and no other thread uses it meanwhile.
     #[inline]
     pub(crate) unsafe fn enter<'d>(&'d self, record: &'d Participant) -> LocalGuard<'d> {
-        let depth = record.depth.load(Ordering::Relaxed);
-        record.depth.store(depth + 1, Ordering::Relaxed);
-        if depth & COUNT == 0 {
+        // Only the owner writes the record's word, so this load is exact.
+        if record.epoch.load(Ordering::Relaxed) & PINNED != 0 {
+            let nested = record.nested.load(Ordering::Relaxed);
+            record.nested.store(nested + 1, Ordering::Relaxed);
+        } else {
             let epoch = self.epoch.load(Ordering::Relaxed);
             // Release (a plain store on x86-64, the same instruction as Relaxed): a scan that
             // reads this word then acquires everything this thread did before, in particular
@@ -250,7 +253,7 @@ impl Drop for Domain {
 
 /// Releases `record` for reuse. The owner calls it once, unpinned.
 fn release(record: &Participant) {
-    record.depth.store(0, Ordering::Relaxed);
+    record.detached.store(false, Ordering::Relaxed);
     record.in_use.store(false, Ordering::Release);
 }
 
@@ -262,7 +265,7 @@ pub(crate) struct Handle<'d> {
 }
 
 impl<'d> Handle<'d> {
-    /// Pins this thread; nested pins only count.
+    /// Pins this thread; nested pins store nothing.
     #[inline]
     pub(crate) fn pin(&self) -> LocalGuard<'d> {
         // SAFETY: the handle owns the record, and it is not Send, so this is its owner thread.
@@ -278,15 +281,13 @@ impl<'d> Handle<'d> {
 
 impl Drop for Handle<'_> {
     fn drop(&mut self) {
-        let depth = self.participant.depth.load(Ordering::Relaxed);
-        if depth & COUNT == 0 {
+        // Only this thread writes the record's word, so this load is exact.
+        if self.participant.epoch.load(Ordering::Relaxed) & PINNED == 0 {
             release(self.participant);
         } else {
-            // Guards outlive the registration (a thread-local destructor still holding one):
-            // the last of them releases the record.
-            self.participant
-                .depth
-                .store(depth | DETACHED, Ordering::Relaxed);
+            // A guard outlives the registration (a thread-local destructor still holding
+            // one): the outermost guard releases the record.
+            self.participant.detached.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -315,16 +316,18 @@ impl Drop for LocalGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         let record = self.participant;
-        // A live guard counts at least one.
-        let depth = record.depth.load(Ordering::Relaxed).wrapping_sub(1);
-        record.depth.store(depth, Ordering::Relaxed);
-        if depth & COUNT == 0 {
-            // Release: everything read under the pin happens before any free that follows a
-            // scan seeing this store.
-            record.epoch.store(INACTIVE, Ordering::Release);
-            if depth & DETACHED != 0 {
-                release(record);
-            }
+        // Guards on one record are interchangeable: whichever drops last unpins, in any
+        // order.
+        let nested = record.nested.load(Ordering::Relaxed);
+        if nested != 0 {
+            record.nested.store(nested - 1, Ordering::Relaxed);
+            return;
+        }
+        // Release: everything read under the pin happens before any free that follows a
+        // scan seeing this store.
+        record.epoch.store(INACTIVE, Ordering::Release);
+        if record.detached.load(Ordering::Relaxed) {
+            release(record);
         }
     }
 }
