@@ -241,7 +241,9 @@ fn shrink_racing_pushes_at_the_maximum_stays_within_it() {
             let queue = Arc::clone(&queue);
             thread::spawn(move || {
                 let mut pushed = vec![(0, 0)];
-                for i in 1..3 {
+                // Three more: enough to exceed the maximum if a successor were linked
+                // beside the full ring.
+                for i in 1..4 {
                     if queue.push((0, i)).is_ok() {
                         pushed.push((0, i));
                     }
