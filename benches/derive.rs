@@ -134,7 +134,7 @@ fn four_producers(c: &mut Criterion) {
         LockedQueue::<Sample>::new(config()).expect("valid config")
     );
     bench_threaded(&mut group, "SegQueue", || {
-        let queue = SegQueue::new();
+        let queue = SegQueue::<Sample>::new();
         let queue = &queue;
         contend(
             4,
