@@ -167,7 +167,10 @@ impl<T> LockFreeQueue<T> {
     }
 
     /// Appends `value` without blocking, growing the queue if it is full and below its
-    /// maximum. `PushError` hands the value back. Lock-free.
+    /// maximum. `PushError` hands the value back.
+    ///
+    /// Progress: lock-free, also when it seals a ring or links a successor. (When a consumer
+    /// sleeps in `pop_timeout`, waking it takes that sleeper queue's mutex for a moment.)
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue, PushError};
@@ -228,7 +231,11 @@ impl<T> LockFreeQueue<T> {
         }
     }
 
-    /// Removes the oldest message, or returns `None` at once if there is none. Lock-free.
+    /// Removes the oldest message, or returns `None` at once if there is none.
+    ///
+    /// Progress: lock-free, also when it retires a drained ring, shrinks or links a
+    /// successor. (When a producer sleeps in `push_timeout`, waking it takes that sleeper
+    /// queue's mutex for a moment.)
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -312,7 +319,8 @@ impl<T> LockFreeQueue<T> {
     }
 
     /// Pushes every item in order under one pin. If the queue closes or fills at its
-    /// maximum part way, the items not pushed are handed back, in order.
+    /// maximum part way, the items not pushed are handed back, in order. Progress: as
+    /// [`push`](Self::push), per item.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue, PushError};
@@ -353,7 +361,8 @@ impl<T> LockFreeQueue<T> {
         result
     }
 
-    /// Pops up to `max` messages, oldest first, under one pin.
+    /// Pops up to `max` messages, oldest first, under one pin. Progress: as
+    /// [`pop`](Self::pop), per message.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -382,7 +391,8 @@ impl<T> LockFreeQueue<T> {
 
     /// Like [`push`](Self::push), but when the queue is full at its maximum, sleeps until a
     /// consumer makes room or `timeout` passes (then `PushError::Full` hands the value back).
-    /// Woken by consumers, not by polling.
+    /// Woken by consumers, not by polling. Progress: blocking by design, for up to
+    /// `timeout`; its attempts are lock-free pushes.
     ///
     /// ```
     /// use std::{sync::Arc, thread, time::Duration};
@@ -444,7 +454,8 @@ impl<T> LockFreeQueue<T> {
 
     /// Like [`pop`](Self::pop), but sleeps until a producer pushes or `timeout` passes.
     /// `PopError::Closed` means the queue is closed and empty. Woken by producers, not by
-    /// polling.
+    /// polling. Progress: blocking by design, for up to `timeout`;
+    /// its attempts are lock-free pops.
     ///
     /// ```
     /// use std::time::Duration;
@@ -515,7 +526,8 @@ impl<T> LockFreeQueue<T> {
         }
     }
 
-    /// The number of messages in the queue (exact when no call is in flight).
+    /// The number of messages in the queue (exact when no call is in flight). Lock-free: it
+    /// retries only when a concurrent push or pop moved the counts.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -541,7 +553,7 @@ impl<T> LockFreeQueue<T> {
     }
 
     /// The capacity: the last ring's slots plus what older, sealed rings still hold (what
-    /// the chain holds against `max_capacity`).
+    /// the chain holds against `max_capacity`). Lock-free.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -558,7 +570,7 @@ impl<T> LockFreeQueue<T> {
         self.held(&guard).0
     }
 
-    /// Drops the messages queued when the call starts (counted as dequeued).
+    /// Drops the messages queued when the call starts (counted as dequeued). Lock-free.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
@@ -573,7 +585,7 @@ impl<T> LockFreeQueue<T> {
     }
 
     /// Removes and returns the messages queued when the call starts, oldest first.
-    /// Messages pushed concurrently may or may not be included.
+    /// Messages pushed concurrently may or may not be included. Lock-free.
     ///
     /// ```
     /// use elasticq_runtime::{Config, LockFreeQueue};
