@@ -8,8 +8,12 @@
 //! SeqCst loads of the ring's tail and head; the other side changes the queue with a SeqCst
 //! compare-exchange of that word and then loads `sleepers` (SeqCst). In the single total
 //! order of those operations, either the re-check sees the change or the load sees the
-//! sleeper, which is then woken under the mutex it holds while re-checking, so the
-//! notification cannot slip in before it sleeps.
+//! sleeper, which is then woken.
+//!
+//! A sleeper makes its attempts without the mutex: it reads the notification count first
+//! and goes to sleep only if that has not moved, checked under the mutex, so a notification
+//! cannot slip in before it sleeps, and a notifier never waits for another thread's push or
+//! pop, only for that constant-time check.
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -20,6 +24,11 @@ use crate::sync::{AtomicUsize, Ordering};
 
 pub(crate) struct WaitQueue {
     sleepers: AtomicUsize,
+    /// Bumped by every notification that found a sleeper. A sleeper reads it before its
+    /// attempt and goes to sleep only if it has not moved since, checked under `lock`: so
+    /// the attempt itself runs without the mutex, and a notifier never waits for a
+    /// sleeper's push or pop, only for the constant-time check-and-sleep below.
+    notifications: AtomicUsize,
     lock: Mutex<()>,
     condvar: Condvar,
 }
@@ -28,6 +37,7 @@ impl WaitQueue {
     pub(crate) fn new() -> Self {
         Self {
             sleepers: AtomicUsize::new(0),
+            notifications: AtomicUsize::new(0),
             lock: Mutex::new(()),
             condvar: Condvar::new(),
         }
@@ -37,8 +47,7 @@ impl WaitQueue {
     #[inline]
     pub(crate) fn notify_one(&self) {
         if self.sleepers.load(Ordering::SeqCst) != 0 {
-            drop(self.lock.lock());
-            self.condvar.notify_one();
+            self.wake(false);
         }
     }
 
@@ -46,36 +55,52 @@ impl WaitQueue {
     #[inline]
     pub(crate) fn notify_all(&self) {
         if self.sleepers.load(Ordering::SeqCst) != 0 {
-            drop(self.lock.lock());
-            self.condvar.notify_all();
+            self.wake(true);
         }
+    }
+
+    #[cold]
+    fn wake(&self, all: bool) {
+        self.notifications.fetch_add(1, Ordering::SeqCst);
+        // Taking the lock orders the wake-up after any sleeper's check of `notifications`:
+        // a sleeper that saw the old value is asleep by the time the lock is free.
+        drop(self.lock.lock());
+        if all {
+            self.condvar.notify_all();
+        } else {
+            self.condvar.notify_one();
+        }
+    }
+
+    /// Sleeps until notified, `deadline` or `slice_end` (whichever is first), unless a
+    /// notification came since `seen` was read. Returns whether `deadline` has passed.
+    fn sleep(&self, seen: usize, deadline: Option<Instant>, slice_end: Option<Instant>) -> bool {
+        let until = match (deadline, slice_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut guard = self.lock.lock();
+        if self.notifications.load(Ordering::SeqCst) == seen {
+            match until {
+                Some(until) => {
+                    self.condvar.wait_until(&mut guard, until);
+                }
+                None => self.condvar.wait(&mut guard),
+            }
+        }
+        drop(guard);
+        deadline.is_some_and(|deadline| Instant::now() >= deadline)
     }
 
     /// Runs `attempt` until it returns true, sleeping between tries until notified, or until
     /// `deadline` passes (`None`: no deadline). Returns whether an attempt succeeded; one
-    /// last attempt is made at the deadline.
+    /// last attempt is made at the deadline. `attempt` runs without any lock held.
     pub(crate) fn wait_until(
         &self,
         deadline: Option<Instant>,
-        mut attempt: impl FnMut() -> bool,
+        attempt: impl FnMut() -> bool,
     ) -> bool {
-        let mut guard = self.lock.lock();
-        self.sleepers.fetch_add(1, Ordering::SeqCst);
-        let done = loop {
-            if attempt() {
-                break true;
-            }
-            match deadline {
-                Some(deadline) => {
-                    if self.condvar.wait_until(&mut guard, deadline).timed_out() {
-                        break attempt();
-                    }
-                }
-                None => self.condvar.wait(&mut guard),
-            }
-        };
-        self.sleepers.fetch_sub(1, Ordering::SeqCst);
-        done
+        self.wait(deadline, None, attempt)
     }
 
     /// Like [`wait_until`](Self::wait_until), but re-runs `attempt` at least every
@@ -86,24 +111,29 @@ impl WaitQueue {
     pub(crate) fn wait_rechecking(
         &self,
         deadline: Option<Instant>,
+        attempt: impl FnMut() -> bool,
+    ) -> bool {
+        self.wait(deadline, Some(LAYER_RECHECK), attempt)
+    }
+
+    fn wait(
+        &self,
+        deadline: Option<Instant>,
+        recheck: Option<std::time::Duration>,
         mut attempt: impl FnMut() -> bool,
     ) -> bool {
-        let mut guard = self.lock.lock();
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         let done = loop {
+            let seen = self.notifications.load(Ordering::SeqCst);
             if attempt() {
                 break true;
             }
-            let now = Instant::now();
-            let slice = now + LAYER_RECHECK;
-            match deadline {
-                Some(deadline) if deadline <= now => break false,
-                Some(deadline) => {
-                    self.condvar.wait_until(&mut guard, slice.min(deadline));
-                }
-                None => {
-                    self.condvar.wait_until(&mut guard, slice);
-                }
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                break false;
+            }
+            let slice_end = recheck.map(|recheck| Instant::now() + recheck);
+            if self.sleep(seen, deadline, slice_end) {
+                break attempt();
             }
         };
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
