@@ -98,6 +98,17 @@ impl<T> Segment<T> {
         self.cap
     }
 
+    /// The slot of `position`.
+    #[inline]
+    fn slot(&self, position: usize) -> &Slot<T> {
+        let index = position & (self.one_lap - 1);
+        debug_assert!(index < self.cap);
+        // SAFETY: every position this segment hands out comes from `advance`, which keeps
+        // the index below `cap` (it moves to the next lap at `cap`), and the seal bit lies
+        // above the index bits; `slots` has `cap` entries.
+        unsafe { self.slots.get_unchecked(index) }
+    }
+
     /// The position one lap after `position`'s lap, at index 0.
     #[inline]
     fn next_lap(&self, position: usize) -> usize {
@@ -173,7 +184,7 @@ impl<T> Segment<T> {
             if tail & SEALED != 0 {
                 return Err(Rejected::Sealed(value));
             }
-            let slot = &self.slots[tail & (self.one_lap - 1)];
+            let slot = self.slot(tail);
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 // The slot is free for this lap: claim the position. SeqCst pairs with the
@@ -227,7 +238,7 @@ impl<T> Segment<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let index = head & (self.one_lap - 1);
-            let slot = &self.slots[index];
+            let slot = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == head + 1 {
                 match self.head.compare_exchange_weak(

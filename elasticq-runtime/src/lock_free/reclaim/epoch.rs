@@ -17,6 +17,10 @@ const INACTIVE: usize = 0;
 const PINNED: usize = 1;
 /// Epochs advance by two so that bit 0 of a participant's word is free for `PINNED`.
 const STEP: usize = 2;
+/// Set in `Participant::nested` once the record's owner has gone.
+const DETACHED: usize = 1 << (usize::BITS - 1);
+/// The count of nested guards in `Participant::nested`.
+const COUNT: usize = !DETACHED;
 /// Garbage retired at epoch `t` is freed once the global epoch reaches `t + GRACE` (counted
 /// in epochs). Crossbeam-epoch's two is not enough without a fence on the pin side; see the
 /// module notes in `reclaim/mod.rs`.
@@ -41,13 +45,12 @@ pub(crate) struct Participant {
     epoch: AtomicUsize,
     /// Whether some thread owns the record; `false` records are taken by compare-exchange.
     in_use: AtomicBool,
-    /// Whether the record's owner has gone (thread exit while a guard was alive, or a
-    /// record taken for one guard only): the outermost guard then releases the record.
-    /// Touched only by the owner (ownership passes through `in_use`'s release and acquire),
-    /// so a relaxed std atomic costs what a plain access does.
-    detached: std::sync::atomic::AtomicBool,
-    /// Guards alive on the record beyond the one whose drop unpins it. Only nested pins and
-    /// their drops touch it, so the outermost pin and unpin store nothing here.
+    /// Guards alive on the record beyond the one whose drop unpins it (only nested pins and
+    /// their drops change the count, so the outermost pin and unpin store nothing here),
+    /// plus `DETACHED` once the record's owner has gone (thread exit while a guard was
+    /// alive, or a record taken for one guard only): the unpinning guard then releases the
+    /// record. Touched only by the owner (ownership passes through `in_use`'s release and
+    /// acquire), so a relaxed std atomic costs what a plain access does.
     nested: std::sync::atomic::AtomicUsize,
     /// The next record of the domain's list; set before the record is published and never
     /// changed after.
@@ -108,7 +111,6 @@ impl Domain {
         let fresh = Box::into_raw(Box::new(CachePadded::new(Participant {
             epoch: AtomicUsize::new(INACTIVE),
             in_use: AtomicBool::new(true),
-            detached: std::sync::atomic::AtomicBool::new(false),
             nested: std::sync::atomic::AtomicUsize::new(0),
             next: std::sync::atomic::AtomicPtr::new(ptr::null_mut()),
         })));
@@ -145,7 +147,7 @@ impl Domain {
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn pin_detached(&self) -> LocalGuard<'_> {
         let record = self.acquire();
-        record.detached.store(true, Ordering::Relaxed);
+        record.nested.store(DETACHED, Ordering::Relaxed);
         // SAFETY: the record was just taken by this thread and is handed to the guard alone.
         unsafe { self.enter(record) }
     }
@@ -253,7 +255,7 @@ impl Drop for Domain {
 
 /// Releases `record` for reuse. The owner calls it once, unpinned.
 fn release(record: &Participant) {
-    record.detached.store(false, Ordering::Relaxed);
+    record.nested.store(0, Ordering::Relaxed);
     record.in_use.store(false, Ordering::Release);
 }
 
@@ -287,7 +289,10 @@ impl Drop for Handle<'_> {
         } else {
             // A guard outlives the registration (a thread-local destructor still holding
             // one): the outermost guard releases the record.
-            self.participant.detached.store(true, Ordering::Relaxed);
+            let nested = self.participant.nested.load(Ordering::Relaxed);
+            self.participant
+                .nested
+                .store(nested | DETACHED, Ordering::Relaxed);
         }
     }
 }
@@ -319,14 +324,14 @@ impl Drop for LocalGuard<'_> {
         // Guards on one record are interchangeable: whichever drops last unpins, in any
         // order.
         let nested = record.nested.load(Ordering::Relaxed);
-        if nested != 0 {
+        if nested & COUNT != 0 {
             record.nested.store(nested - 1, Ordering::Relaxed);
             return;
         }
         // Release: everything read under the pin happens before any free that follows a
         // scan seeing this store.
         record.epoch.store(INACTIVE, Ordering::Release);
-        if record.detached.load(Ordering::Relaxed) {
+        if nested & DETACHED != 0 {
             release(record);
         }
     }
