@@ -94,6 +94,11 @@ impl Signal {
     #[inline]
     pub fn notify_one(&self) {
         // Pairs with the registration in `Waiter::arm`; see the module comment.
+        // loom models SeqCst accesses as AcqRel (a documented limitation), which would
+        // report this fence-free pairing as a lost wake-up; in models a fence stands in for
+        // the single total order that the language gives SeqCst operations.
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::SeqCst) != 0 {
             self.wake(1);
         }
@@ -107,6 +112,11 @@ impl Signal {
     /// ```
     #[inline]
     pub fn notify_many(&self, n: usize) {
+        // loom models SeqCst accesses as AcqRel (a documented limitation), which would
+        // report this fence-free pairing as a lost wake-up; in models a fence stands in for
+        // the single total order that the language gives SeqCst operations.
+        #[cfg(loom)]
+        fence(Ordering::SeqCst);
         if n != 0 && self.waiting.load(Ordering::SeqCst) != 0 {
             self.wake(n);
         }

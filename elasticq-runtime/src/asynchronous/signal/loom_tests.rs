@@ -5,6 +5,11 @@
 //! words), or items under a mutex with a published length that only a strict second look
 //! bypasses (the locked engine). A lost wake-up leaves a `block_on` parked forever, which
 //! loom reports as a deadlock.
+//!
+//! loom treats SeqCst loads and read-modify-writes as AcqRel (its documented limitation), so
+//! it cannot check the first pairing itself, which rests on the single total order of SeqCst
+//! operations; under loom `notify_*` adds a SeqCst fence standing in for that order. The
+//! models check the rest: registration, the second look, hand-over and cancellation.
 
 use std::future::poll_fn;
 use std::task::Poll;
