@@ -41,9 +41,13 @@ impl<T> LockFreeQueue<T> {
         if segment.is_sealed() {
             return true;
         }
-        // The ring is full, so the sum is what the chain holds: room means fewer than
-        // `max_capacity` messages are queued.
-        let (held, _) = self.held(guard);
+        // The ring is full, so while it is the last one the sum is what the chain holds:
+        // room means fewer than `max_capacity` messages are queued. If the walk found
+        // another last ring, this one was sealed and replaced meanwhile: use the successor.
+        let (held, last) = self.held(guard);
+        if !ptr::eq(last, segment) {
+            return true;
+        }
         if held >= self.config.get_max_capacity() {
             return false;
         }
