@@ -1,59 +1,82 @@
 ---------------------------- MODULE ElasticQueue ----------------------------
 (***************************************************************************)
 (* The lock-free engine of elasticq (`LockFreeQueue`,                      *)
-(* elasticq-runtime/src/lock_free/mod.rs, segment.rs, reclaim.rs) at the   *)
+(* elasticq-runtime/src/lock_free/mod.rs, resize.rs, segment.rs) at the    *)
 (* granularity of its atomic steps: every load, compare-exchange, fetch-op *)
 (* and store on shared memory is one step of its own; what a thread then   *)
 (* computes from the values it loaded (comparisons, `count`, `advance`,    *)
-(* the sizing functions of `Config`) happens inside that step, since it    *)
-(* touches no shared memory.                                               *)
+(* the sizing of `successor_capacity` and `Config`) happens inside that    *)
+(* step, since it touches no shared memory.                                *)
+(*                                                                         *)
+(* A ring is replaced in two steps that any thread may take: a seal        *)
+(* (`fetch_or` of the tail word's seal bit) by the thread that decided to  *)
+(* grow, shrink or restore, then a link (`compare_exchange` of `next` from *)
+(* null) by whichever thread first meets the sealed ring with no successor *)
+(* (resize.rs: link_successor). What the chain holds against the maximum   *)
+(* is not a counter but a walk of the chain from `head` (resize.rs: held): *)
+(* an open ring counts its capacity, a sealed one what it still holds.     *)
 (*                                                                         *)
 (* Each action names, in its comment, the Rust function and the statement  *)
-(* (file:line) it models. Line numbers refer to mod.rs and segment.rs as   *)
-(* checked by this spec.                                                   *)
+(* (file:line) it models, in mod.rs, resize.rs and segment.rs of           *)
+(* elasticq-runtime/src/lock_free.                                         *)
+(*                                                                         *)
+(* Memory reclamation (reclaim/) is abstract: `retire` hands a ring to the *)
+(* collector, which may free it once every thread pinned at that moment    *)
+(* has unpinned (`pins`); SafeReclamation checks no thread touches it then.*)
 (*                                                                         *)
 (* Not modelled: `close` and the `closed` flag, the wait queues            *)
 (* (`pop_waiters`/`push_waiters` only wake sleepers; here producers and    *)
-(* consumers poll), the statistics counters (`rejected`, `resizes`,        *)
-(* `base`), the batch calls (a loop of the same `push_pinned`/`pop_pinned` *)
-(* under one pin), spurious failures of `compare_exchange_weak` (a failure *)
-(* that returns the expected value leaves the thread where it was, a       *)
-(* stutter), and memory orderings weaker than SeqCst: the model is         *)
-(* sequentially consistent, the loom models cover the orderings.           *)
-(*                                                                         *)
-(* Spin loops that re-load the same word until it changes (`successor`     *)
-(* waiting for `next`) are awaits: a load that finds nothing new changes   *)
-(* no state. Every other retry loop is modelled load by load.              *)
+(* consumers poll), the statistics (`rejected`, `resizes`, `base`, so the  *)
+(* value `final_count` loads is not kept), the batch calls (a loop of the  *)
+(* same `push_pinned`/`pop_pinned` under one pin), `limbo.collect` and    *)
+(* `collect_when_idle` with its `idle_pops` counter (the freeing itself),  *)
+(* the allocation and freeing of a successor that loses                    *)
+(* the link's compare-exchange (private memory: the loser's ring is never  *)
+(* published, so the model only allocates on a successful link), spurious  *)
+(* failures of `compare_exchange_weak` (a failure that returns the         *)
+(* expected value leaves the thread where it was, a stutter), and memory   *)
+(* orderings weaker than SeqCst: the model is sequentially consistent, the *)
+(* loom models cover the orderings.                                        *)
 (***************************************************************************)
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
     NProducers,          \* producer threads
     NConsumers,          \* consumer threads
-    MsgsPerProducer,     \* messages each producer pushes, in order
+    MsgsPerProducer,     \* messages each producer pushes, in order, except producer 1:
+    FirstProducerMsgs,   \* the messages producer 1 pushes
     InitCap,             \* Config::initial_capacity
     MinCap,              \* Config::min_capacity
     MaxCap,              \* Config::max_capacity
     Growth,              \* Config::growth_factor (an integer here)
     ShrinkNum, ShrinkDen, \* Config::shrink_threshold = ShrinkNum / ShrinkDen
-    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:36): 64, or 1 under loom
-    SeedOrder            \* FALSE: the engine as written. TRUE: the negative check, the
+    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:67): 64, or 1 under loom
+    SeedOrder,           \* FALSE: the engine as written. TRUE: the negative check, the
                          \* seed crate's order (a consumer trusts the tail index, not the
                          \* slot's stamp, and may read a reserved slot before it is written)
+    MayStop,             \* the threads that may stop for good (at most one of them does);
+                         \* {} for none
+    StopInSlot           \* FALSE: a thread may stop at any step except between a slot's
+                         \* claim and its stamp store (the ring's own wait, see README.md);
+                         \* TRUE: there too
 
-ASSUME /\ NProducers \in Nat \ {0} /\ NConsumers \in Nat \ {0} /\ MsgsPerProducer \in Nat \ {0}
+ASSUME /\ NProducers \in Nat \ {0} /\ NConsumers \in Nat \ {0}
+       /\ MsgsPerProducer \in Nat \ {0} /\ FirstProducerMsgs \in Nat \ {0}
        /\ MinCap \in Nat \ {0} /\ MinCap <= InitCap /\ InitCap <= MaxCap   \* Config::validate
        /\ Growth \in Nat /\ Growth > 1
        /\ ShrinkNum \in Nat \ {0} /\ ShrinkDen \in Nat /\ ShrinkNum < ShrinkDen
        /\ ShrinkCheckInterval \in Nat \ {0}
-       /\ SeedOrder \in BOOLEAN
+       /\ SeedOrder \in BOOLEAN /\ StopInSlot \in BOOLEAN
 
 Producers == 1..NProducers
 Consumers == (NProducers + 1)..(NProducers + NConsumers)
 Procs     == Producers \cup Consumers
-Msgs      == Producers \X (1..MsgsPerProducer)   \* <<producer, sequence number>>
+ASSUME MayStop \subseteq Procs
+Pushes(p) == IF p = 1 THEN FirstProducerMsgs ELSE MsgsPerProducer   \* producer p's messages
+Msgs      == UNION {{p} \X (1..Pushes(p)) : p \in Producers}   \* <<producer, sequence number>>
 NoMsg     == <<0, 0>>                             \* an uninitialised / moved-out cell
 Null      == 0                                    \* the null segment pointer
+NoStop    == 0                                    \* `stopped` while no thread has stopped
 
 (* ---- Segment arithmetic, as in segment.rs ---- *)
 SEALED == 65536            \* the top bit of the tail word (segment.rs:23), scaled down
@@ -62,13 +85,17 @@ Max(a, b) == IF a > b THEN a ELSE b
 Sat(a) == Max(a, 0)        \* usize::saturating_sub
 RECURSIVE Pow2AtLeast(_, _)
 Pow2AtLeast(n, k) == IF k >= n THEN k ELSE Pow2AtLeast(n, 2 * k)
-OneLap(c) == Pow2AtLeast(c + 1, 1)                 \* (cap + 1).next_power_of_two() (segment.rs:66)
+OneLap(c) == Pow2AtLeast(c + 1, 1)                 \* (cap + 1).next_power_of_two() (segment.rs:65)
 Pos(w) == w % SEALED                               \* tail & !SEALED
 IsSealed(w) == w >= SEALED                         \* tail & SEALED != 0
 Idx(c, p) == p % OneLap(c)                         \* position & (one_lap - 1)
-Advance(c, p) ==                                   \* Segment::advance (segment.rs:98-105)
+Advance(c, p) ==                                   \* Segment::advance (segment.rs:120-127)
     IF Idx(c, p) + 1 < c THEN p + 1 ELSE (p - Idx(c, p)) + OneLap(c)
-Count(c, w) == (Pos(w) \div OneLap(c)) * c + Idx(c, Pos(w))   \* Segment::count (segment.rs:108-112)
+Count(c, w) == (Pos(w) \div OneLap(c)) * c + Idx(c, Pos(w))   \* Segment::count (segment.rs:130-134)
+(* What a sealed ring still holds, from its tail word w and head word h:              *)
+(* `count(tail).saturating_sub(popped()).min(cap)` (Segment::holds, segment.rs:92-94,  *)
+(* and len_if_open, segment.rs:159-160).                                               *)
+Left(c, w, h) == Min(Sat(Count(c, w) - Count(c, h)), c)
 
 (* ---- Config sizing (config.rs: grown, shrunk, should_shrink) ---- *)
 CeilDiv(a, b) == (a + b - 1) \div b
@@ -79,131 +106,219 @@ Shrunk(t, len) ==
     IF ~ShouldShrink(t, len) THEN t
     ELSE LET smaller == Max(Max(Min(CeilDiv(t, Growth), t - 1), MinCap), len)
          IN IF smaller >= t THEN t ELSE Shrunk(smaller, len)
+(* LockFreeQueue::successor_capacity (resize.rs:115-124). *)
+SuccessorCapacity(c, holds) ==
+    IF holds >= c THEN Max(Grown(c), MinCap)
+    ELSE IF ShouldShrink(c, holds) THEN Shrunk(c, holds)
+    ELSE Max(c, MinCap)
 
-(* Segment::new (segment.rs:64-84): stamps 0..cap-1, head = tail = 0, next null,   *)
-(* accounted = cap.                                                                *)
+(* Segment::new (segment.rs:63-82): stamps 0..cap-1, head = tail = 0, next null. *)
 NewSeg(c) == [cap |-> c, head |-> 0, tail |-> 0,
               stamp |-> [i \in 0..(c - 1) |-> i],
               val |-> [i \in 0..(c - 1) |-> NoMsg],
-              next |-> Null, accounted |-> c]
+              next |-> Null]
 
 VARIABLES
-    segs,       \* every segment ever allocated, by id (Box::into_raw order); chain order = id order
-    qhead,      \* LockFreeQueue::head (mod.rs:77)
-    qtail,      \* LockFreeQueue::tail (mod.rs:78)
-    live,       \* LockFreeQueue::live (mod.rs:80)
+    segs,       \* every segment ever linked, by id (link order); chain order = id order
+    qhead,      \* LockFreeQueue::head (mod.rs:115)
+    qtail,      \* LockFreeQueue::tail (mod.rs:116)
     lc,         \* per thread: pc and the locals of the Rust functions it is in
+    stopped,    \* the thread that stopped for good, or NoStop
     \* ghost state, for the properties only
     sent,       \* producer -> how many of its pushes returned Ok
     delivered,  \* message -> how many times a consumer read it out of a slot
     claimHi,    \* producer -> highest sequence number claimed (head CAS) so far
     fifoOK,     \* no claim went backwards in a producer's order
-    assertOK,   \* `debug_assert!(live < max)` of install_successor (mod.rs:236) held
+    assertOK,   \* the debug_asserts of the code held (see DebugAsserts)
     emptyRead,  \* a consumer read a value cell that held no message
-    retired,    \* segments handed to reclaim::retire
-    pins        \* <<s, p>>: p was pinned when s was retired (crossbeam-epoch keeps s for p)
+    atMax,      \* producer -> the queue held MaxCap messages at some step of the check
+                \* now deciding whether its push is refused
+    fullOK,     \* every push refused (Full) so far was refused with atMax
+    retired,    \* segments handed to the limbo (reclaim: retire)
+    pins        \* <<s, p>>: p was pinned when s was retired (the limbo keeps s for p)
 
-shared == <<segs, qhead, qtail, live>>
-ghost  == <<sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired, pins>>
-vars   == <<segs, qhead, qtail, live, lc, sent, delivered, claimHi, fifoOK,
-            assertOK, emptyRead, retired, pins>>
+core == <<segs, qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+vars == <<segs, qhead, qtail, lc, stopped, sent, delivered, claimHi, fifoOK, assertOK,
+          emptyRead, atMax, fullOK, retired, pins>>
 
 (* Locals: cur = `current` (the segment a push/pop works on), loc = the local `tail`  *)
-(* (push) or `head` (pop) position word, v = the last value loaded or computed,       *)
-(* nxt = a `next` pointer loaded, rem = `remaining` or `len`, rs = the segment being   *)
-(* sealed/replaced, succ = the successor install_successor allocates, ret1/ret2 =     *)
-(* where advance_head / the resize calls return to.                                   *)
-Idle(pcv) == [pc |-> pcv, cur |-> Null, loc |-> 0, v |-> 0, nxt |-> Null, rem |-> 0,
-              rs |-> Null, succ |-> Null, ret1 |-> "", ret2 |-> ""]
-
-InOp(p) == lc[p].pc \notin {"P_push", "C_pop", "Done"}   \* inside push()/pop(): pinned
-Unpin(p) == {x \in pins : x[2] # p}
+(* (push) or `head` (pop) position word, v = a tail word loaded, rs = the `segment`    *)
+(* argument of successor / link_successor / shrink_if_sparse / restore_if_short,       *)
+(* nxt = the successor they found or linked, an = advance_head's `next`, w and sum =   *)
+(* held's `current` and `held`, len = `len` of len_if_open (restore_if_short) or the   *)
+(* link's capacity; retS, retR, retA, retH = where successor, the resize calls,        *)
+(* advance_head and held return to.                                                    *)
+Idle(pcv) == [pc |-> pcv, cur |-> Null, loc |-> 0, v |-> 0, rs |-> Null, nxt |-> Null,
+              an |-> Null, w |-> Null, sum |-> 0, len |-> 0,
+              retS |-> "", retR |-> "", retA |-> "", retH |-> ""]
+Outside == {"P_push", "C_pop", "Done"}       \* between calls: not pinned
+InOp(p) == lc[p].pc \notin Outside           \* inside push()/pop(): pinned
 Freed(s) == s \in retired /\ ~\E x \in pins : x[1] = s
 AllDelivered == \A m \in Msgs : delivered[m] > 0
 Terminated == \A p \in Procs : lc[p].pc = "Done"
 
 Init ==
     /\ segs = << NewSeg(InitCap) >>
-    /\ qhead = 1 /\ qtail = 1
-    /\ live = InitCap                                   \* LockFreeQueue::new (mod.rs:125-129)
+    /\ qhead = 1 /\ qtail = 1                          \* LockFreeQueue::new (mod.rs:153-156)
     /\ lc = [p \in Procs |-> Idle(IF p \in Producers THEN "P_push" ELSE "C_pop")]
+    /\ stopped = NoStop
     /\ sent = [p \in Producers |-> 0]
     /\ delivered = [m \in Msgs |-> 0]
     /\ claimHi = [p \in Producers |-> 0]
     /\ fifoOK = TRUE /\ assertOK = TRUE /\ emptyRead = FALSE
+    /\ atMax = [p \in Producers |-> FALSE] /\ fullOK = TRUE
     /\ retired = {} /\ pins = {}
 
+(* The messages queued: claimed by a producer (tail CAS), not yet by a consumer (head *)
+(* CAS), over the chain from head.                                                    *)
+Held(s) == Count(segs[s].cap, segs[s].tail) - Count(segs[s].cap, segs[s].head)
+RECURSIVE HeldFrom(_)
+HeldFrom(s) == IF s > Len(segs) THEN 0 ELSE Held(s) + HeldFrom(s + 1)
+Queued == HeldFrom(qhead)
+
+Set(self, r) == lc' = [lc EXCEPT ![self] = r]
+Me(self) == lc[self]
+
 (***************************************************************************)
-(* Returns. They end a call: the guard is dropped (unpin) and the locals    *)
-(* are forgotten.                                                           *)
+(* Returns. They end a call: the guard is dropped (unpin, done in Frame)   *)
+(* and the locals are forgotten.                                            *)
 (***************************************************************************)
-(* push returned Err(Full) (mod.rs:166-169): the producer tries again, as       *)
-(* push_timeout's wait loop does (mod.rs:530-547), re-pinning each time.       *)
-PushFull(self) == /\ lc' = [lc EXCEPT ![self] = Idle("P_push")]
-                  /\ pins' = Unpin(self)
-(* pop returned Some (mod.rs:323): the consumer pops again. *)
-PopSome(self) == /\ lc' = [lc EXCEPT ![self] = Idle("C_pop")]
-                 /\ pins' = Unpin(self)
-(* pop returned None: the consumer pops again, or stops once every message has   *)
-(* been popped (as a drain loop does): a finished run is a legitimate end state. *)
-PopNone(self) == /\ lc' = [lc EXCEPT ![self] = Idle(IF AllDelivered THEN "Done" ELSE "C_pop")]
-                 /\ pins' = Unpin(self)
-(* advance_head returns `next` (mod.rs:382): to the Ok branch of pop_pinned, which   *)
-(* returns Some (mod.rs:323), or to the Exhausted branch, which pops from it         *)
-(* (`current = self.advance_head(...)`, mod.rs:341).                                 *)
-AdvReturn(self) ==
-    IF lc[self].ret1 = "exh"
-    THEN /\ lc' = [lc EXCEPT ![self] = [Idle("C_segLoadHead") EXCEPT !.cur = lc[self].nxt]]
-         /\ UNCHANGED pins
+(* push returned Err(Full) (mod.rs:199-201): the producer tries again, as        *)
+(* push_timeout's wait loop does (mod.rs:421-438), re-pinning each time.        *)
+PushFull(self) == Set(self, Idle("P_push"))
+(* pop returned Some (mod.rs:284): the consumer pops again. *)
+PopSome(self) == Set(self, Idle("C_pop"))
+(* pop returned None (mod.rs:296, or mod.rs:301's `?`): the consumer pops again, or    *)
+(* stops once every message has been popped (as a drain loop does): a finished run is *)
+(* a legitimate end state.                                                             *)
+PopNone(self) == Set(self, Idle(IF AllDelivered THEN "Done" ELSE "C_pop"))
+
+(* advance_head returns `n` (resize.rs:230 or resize.rs:232) to its caller: the         *)
+(* Exhausted branch of pop_pinned pops from it (`current = self.advance_head(..)`,      *)
+(* mod.rs:302); retire_if_exhausted (resize.rs:192) ignores it and the pop returns Some *)
+(* (mod.rs:278,284).                                                                    *)
+AdvReturn(self, n) ==
+    IF Me(self).retA = "exh"
+    THEN Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = n])
     ELSE PopSome(self)
-(* shrink_if_sparse / restore_if_short return to their caller. *)
+
+(* shrink_if_sparse / restore_if_short return to their caller: pop_pinned's Ok branch  *)
+(* returns Some (mod.rs:282-284), its Empty branch None (mod.rs:290-296), advance_head *)
+(* returns `next` (resize.rs:226-230).                                                  *)
 ResizeReturn(self) ==
-    CASE lc[self].ret2 = "shrink_some" -> PopSome(self)              \* mod.rs:321-323
-      [] lc[self].ret2 \in {"shrink_none", "restore_none"} -> PopNone(self)   \* mod.rs:329-333
+    CASE Me(self).retR = "pop_some" -> PopSome(self)
+      [] Me(self).retR = "pop_none" -> PopNone(self)
+      [] Me(self).retR = "adv"      -> AdvReturn(self, Me(self).an)
+
+(* successor returned Some(n) (resize.rs:73): push_pinned moves on to it              *)
+(* (mod.rs:228); pop_pinned's Exhausted branch calls advance_head(current, n)        *)
+(* (mod.rs:301-302); shrink_if_sparse / restore_if_short ignore it (replace,   *)
+(* resize.rs:175) and return.                                                        *)
+SuccSome(self, n) ==
+    LET me == Me(self)
+    IN CASE me.retS = "push" -> Set(self, [Idle("P_segLoadTail") EXCEPT !.cur = n])
+         [] me.retS = "exh"  -> Set(self, [Idle("A_casTail") EXCEPT !.cur = me.cur, !.an = n,
+                                                                    !.retA = "exh"])
+         [] me.retS = "resize" -> ResizeReturn(self)
+
+(* successor returned None: link_successor found no room (resize.rs:68's `?`):         *)
+(* push_pinned returns Err (mod.rs:229), pop_pinned returns None (mod.rs:301's `?`),   *)
+(* the resize calls return.                                                            *)
+SuccNone(self) ==
+    CASE Me(self).retS = "push" -> PushFull(self)
+      [] Me(self).retS = "exh"  -> PopNone(self)
+      [] Me(self).retS = "resize" -> ResizeReturn(self)
+
+(* Calls. *)
+(* successor(current, segment) with segment rs (resize.rs:60-74). *)
+CallSuccessor(self, r, rs, seg) ==
+    Set(self, [r EXCEPT !.pc = "N_loadNext", !.rs = seg, !.retS = rs])
+(* held (resize.rs:22-36), returning to retH. *)
+CallHeld(self, r, rh) == Set(self, [r EXCEPT !.pc = "H_head", !.retH = rh])
+
+(* The steps of a push's decisive check whether it is refused: in seal_full, from the    *)
+(* load that finds its ring full (segment.rs:220) through is_sealed and the walk to its  *)
+(* `held >= max` (resize.rs:41-52); in link_successor, the walk to its `room == 0`       *)
+(* (resize.rs:80-87), which starts afresh at its head load. The check is not one step:   *)
+(* the walk reads one ring at a time and counts an open ring at its capacity, so         *)
+(* FullOnlyAtMax asks for MaxCap queued at one of these steps, not at the last one (a    *)
+(* pop during the walk of a full single ring is no early Full; see README.md).          *)
+CheckPcs == {"F_isSealed", "H_head", "H_tail", "H_popped", "H_next"}
+AtMaxNow == Queued = MaxCap
+
+(* The last conjunct of every action of thread self: the thread has not stopped, and   *)
+(* what the step also does to the ghost and reclamation state:                           *)
+(*  pins: a ring retired in this step is kept for every thread pinned now; a call that   *)
+(*    ends drops its guard (push mod.rs:193, pop mod.rs:253).                             *)
+(*  atMax: whether one of the steps of the current decisive check saw MaxCap queued      *)
+(*    (each step evaluates Queued in the state it reads).                                 *)
+(*  fullOK: a push that returns Full (back to P_push without a new Ok) had atMax.         *)
+Frame(self) ==
+    LET me == lc[self]
+        nx == lc'[self]
+        kept == pins \cup {<<s, q>> : s \in retired' \ retired, q \in {q \in Procs : InOp(q)}}
+        seen == IF me.pc = "P_decide" \/ (me.pc = "H_head" /\ me.retH = "link")
+                THEN AtMaxNow
+                ELSE atMax[self] \/ AtMaxNow
+        checking == self \in Producers /\ (me.pc \in CheckPcs \/ me.pc = "P_decide")
+        refused == self \in Producers /\ me.pc # "P_push" /\ nx.pc = "P_push" /\ sent' = sent
+    IN /\ stopped # self
+       /\ pins' = IF nx.pc \in Outside THEN {x \in kept : x[2] # self} ELSE kept
+       /\ atMax' = IF self \in Producers
+                   THEN [atMax EXCEPT ![self] = checking /\ nx.pc \in CheckPcs /\ seen]
+                   ELSE atMax
+       /\ fullOK' = (fullOK /\ (refused => (checking /\ seen)))
+       /\ UNCHANGED stopped
 
 (***************************************************************************)
 (*                              PRODUCERS                                  *)
 (***************************************************************************)
 Msg(self) == <<self, sent[self] + 1>>
 
-(* push: `let guard = reclaim::pin();` (mod.rs:158) and push_pinned's              *)
-(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:175).            *)
+(* push: `let guard = reclaim::pin();` (mod.rs:191) and push_pinned's                *)
+(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:210).              *)
 PushStart(self) ==
-    /\ lc[self].pc = "P_push"
-    /\ lc' = [lc EXCEPT ![self].pc = "P_segLoadTail", ![self].cur = qtail]
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "P_push"
+    /\ Set(self, [Idle("P_segLoadTail") EXCEPT !.cur = qtail])
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* After each load of the tail word, Segment::push's loop head checks the seal bit:     *)
-(* `if tail & SEALED != 0 { return Err(Rejected::Sealed(value)) }` (segment.rs:159-161), *)
-(* and push_pinned then calls successor (mod.rs:184,192). A local test, folded into the  *)
-(* step of the load.                                                                     *)
+(* After each load of the tail word, Segment::push's loop head checks the seal bit:    *)
+(* `if tail & SEALED != 0 { return Err(Rejected::Sealed(value)) }` (segment.rs:184-186) *)
+(* and push_pinned calls successor (mod.rs:219,227). A local test, folded into the     *)
+(* step of the load.                                                                   *)
 GotTail(self, w) ==
-    IF IsSealed(w) THEN lc' = [lc EXCEPT ![self].pc = "N_loadNext", ![self].loc = 0, ![self].v = 0]
-                   ELSE lc' = [lc EXCEPT ![self].pc = "P_loadStamp", ![self].loc = w, ![self].v = 0]
+    LET me == Me(self)
+    IN IF IsSealed(w)
+       THEN CallSuccessor(self, [me EXCEPT !.loc = 0, !.v = 0], "push", me.cur)
+       ELSE Set(self, [me EXCEPT !.pc = "P_loadStamp", !.loc = w, !.v = 0])
 
-(* Segment::push: `let mut tail = self.tail.load(Ordering::Relaxed);` (segment.rs:157) *)
+(* Segment::push: `let mut tail = self.tail.load(Ordering::Relaxed);` (segment.rs:182) *)
 SegPushLoadTail(self) ==
-    /\ lc[self].pc = "P_segLoadTail"
-    /\ GotTail(self, segs[lc[self].cur].tail)
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "P_segLoadTail"
+    /\ GotTail(self, segs[Me(self).cur].tail)
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* Segment::push: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:162-163). *)
+(* Segment::push: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:188). *)
 SegPushLoadStamp(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         s  == segs[me.cur]
     IN /\ me.pc = "P_loadStamp"
-       /\ lc' = [lc EXCEPT ![self].pc = "P_decide", ![self].v = s.stamp[Idx(s.cap, me.loc)]]
-       /\ UNCHANGED <<shared, ghost>>
+       /\ Set(self, [me EXCEPT !.pc = "P_decide", !.v = s.stamp[Idx(s.cap, me.loc)]])
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* Segment::push, the three branches on the stamp (segment.rs:164-203):             *)
-(*  stamp == tail: `self.tail.compare_exchange_weak(tail, self.advance(tail), ..)`   *)
-(*     (segment.rs:167-172); Err(current) => `tail = current` (segment.rs:184-186).  *)
-(*  stamp + one_lap == tail + 1: `fence(SeqCst); let head = self.head.load(..)`      *)
-(*     (segment.rs:192-193); `head + one_lap == tail` => Err(Rejected::Full)         *)
-(*     (segment.rs:194-196), then push_pinned calls grow (mod.rs:185-187).           *)
-(*  else: `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:200-202).           *)
+(* Segment::push, the three branches on the stamp (segment.rs:189-230):              *)
+(*  stamp == tail: `self.tail.compare_exchange_weak(tail, self.advance(tail), ..)`    *)
+(*     (segment.rs:193-198); Err(current) => `tail = current` (segment.rs:210-211).   *)
+(*  stamp + one_lap == tail + 1: `let head = self.head.load(Ordering::SeqCst);`       *)
+(*     (segment.rs:220); `head + one_lap == tail` => Err(Rejected::Full)              *)
+(*     (segment.rs:221-222), and push_pinned calls seal_full (mod.rs:220-222);        *)
+(*     otherwise `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:225).         *)
+(*  else: `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:229).                *)
 SegPushDecide(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
         s  == segs[c]
         t  == me.loc
@@ -211,291 +326,372 @@ SegPushDecide(self) ==
        /\ CASE me.v = t ->
                  IF s.tail = t
                  THEN /\ segs' = [segs EXCEPT ![c].tail = Advance(s.cap, t)]
-                      /\ lc' = [lc EXCEPT ![self].pc = "P_write", ![self].v = 0]
+                      /\ Set(self, [me EXCEPT !.pc = "P_write", !.v = 0])
                  ELSE /\ GotTail(self, s.tail)
                       /\ UNCHANGED segs
             [] me.v + OneLap(s.cap) = t + 1 ->
                  /\ IF s.head + OneLap(s.cap) = t
-                    THEN lc' = [lc EXCEPT ![self].pc = "G_isSealed", ![self].loc = 0, ![self].v = 0]
-                    ELSE lc' = [lc EXCEPT ![self].pc = "P_reloadTail", ![self].v = 0]
+                    THEN Set(self, [me EXCEPT !.pc = "F_isSealed", !.loc = 0, !.v = 0])
+                    ELSE Set(self, [me EXCEPT !.pc = "P_reloadTail", !.v = 0])
                  /\ UNCHANGED segs
             [] OTHER ->
                  /\ GotTail(self, s.tail)
                  /\ UNCHANGED segs
-       /\ UNCHANGED <<qhead, qtail, live, ghost>>
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* Segment::push, not full after all: `tail = self.tail.load(Ordering::Relaxed)`    *)
-(* (segment.rs:197-198).                                                           *)
+(* Segment::push, not full after all: `tail = self.tail.load(Ordering::Relaxed)`     *)
+(* (segment.rs:225).                                                                 *)
 SegPushReloadTail(self) ==
-    /\ lc[self].pc = "P_reloadTail"
-    /\ GotTail(self, segs[lc[self].cur].tail)
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "P_reloadTail"
+    /\ GotTail(self, segs[Me(self).cur].tail)
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* Segment::push: `cell.write(MaybeUninit::new(value))` (segment.rs:176-180). *)
+(* Segment::push: `cell.write(MaybeUninit::new(value))` (segment.rs:202-206). *)
 SegPushWrite(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
     IN /\ me.pc = "P_write"
        /\ segs' = [segs EXCEPT ![c].val[Idx(segs[c].cap, me.loc)] = Msg(self)]
-       /\ lc' = [lc EXCEPT ![self].pc = "P_publish"]
-       /\ UNCHANGED <<qhead, qtail, live, ghost>>
+       /\ Set(self, [me EXCEPT !.pc = "P_publish"])
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* Segment::push: `slot.stamp.store(tail + 1, Ordering::Release); return Ok(())`    *)
-(* (segment.rs:181-182); push returns Ok (mod.rs:162-165) and drops the guard.       *)
+(* Segment::push: `slot.stamp.store(tail + 1, Ordering::Release); return Ok(())`      *)
+(* (segment.rs:207-208); push returns Ok (mod.rs:195-197) and drops the guard.         *)
 SegPushPublish(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
     IN /\ me.pc = "P_publish"
        /\ segs' = [segs EXCEPT ![c].stamp[Idx(segs[c].cap, me.loc)] = me.loc + 1]
        /\ sent' = [sent EXCEPT ![self] = @ + 1]
-       /\ lc' = [lc EXCEPT ![self] = Idle(IF sent[self] + 1 = MsgsPerProducer THEN "Done" ELSE "P_push")]
-       /\ pins' = Unpin(self)
-       /\ UNCHANGED <<qhead, qtail, live, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Set(self, Idle(IF sent[self] + 1 = Pushes(self) THEN "Done" ELSE "P_push"))
+       /\ UNCHANGED <<qhead, qtail, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* grow: `if segment.is_sealed() { return true; }` (mod.rs:199-201; the load is     *)
-(* segment.rs:145); true sends push_pinned to successor (mod.rs:192).               *)
-GrowIsSealed(self) ==
-    /\ lc[self].pc = "G_isSealed"
-    /\ lc' = [lc EXCEPT ![self].pc = IF IsSealed(segs[lc[self].cur].tail) THEN "N_loadNext"
-                                                                         ELSE "G_loadLive"]
-    /\ UNCHANGED <<shared, ghost>>
+(* seal_full: `if segment.is_sealed() { return true; }` (resize.rs:41-43; the load is  *)
+(* segment.rs:164), and true sends push_pinned to successor (mod.rs:222,227);          *)
+(* otherwise `let (held, last) = self.held(guard);` (resize.rs:47); a `last` that is  *)
+(* not this ring means it was replaced meanwhile: true, to successor (resize.rs:48-50). *)
+SealFullIsSealed(self) ==
+    LET me == Me(self)
+    IN /\ me.pc = "F_isSealed"
+       /\ IF IsSealed(segs[me.cur].tail)
+          THEN CallSuccessor(self, me, "push", me.cur)
+          ELSE CallHeld(self, me, "seal_full")
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* grow: `fence(SeqCst); if self.live.load(SeqCst) >= max { return false; }`        *)
-(* (mod.rs:204-207); false makes push_pinned return Err (mod.rs:187-189).           *)
-GrowLoadLive(self) ==
-    /\ lc[self].pc = "G_loadLive"
-    /\ IF live >= MaxCap
-       THEN PushFull(self)
-       ELSE /\ lc' = [lc EXCEPT ![self].pc = "G_seal"]
-            /\ UNCHANGED pins
-    /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
-
-(* grow: `if let Some(final_tail) = segment.seal()` (mod.rs:208), Segment::seal's    *)
-(* `self.tail.fetch_or(SEALED, SeqCst)` (segment.rs:151-152). The sealer calls       *)
-(* install_successor(.., Resize::Grow) (mod.rs:209); anyone else returns true         *)
-(* (mod.rs:211) and waits in successor.                                              *)
-GrowSeal(self) ==
-    LET c == lc[self].cur
+(* seal_full: `segment.seal();` (resize.rs:54), Segment::seal's                     *)
+(* `self.tail.fetch_or(SEALED, Ordering::SeqCst)` (segment.rs:170), then `true`     *)
+(* (resize.rs:55): push_pinned calls successor (mod.rs:227).                         *)
+SealFullSeal(self) ==
+    LET me == Me(self)
+        c  == me.cur
         prev == segs[c].tail
-    IN /\ lc[self].pc = "G_seal"
+    IN /\ me.pc = "F_seal"
        /\ segs' = [segs EXCEPT ![c].tail = IF IsSealed(prev) THEN prev ELSE prev + SEALED]
-       /\ lc' = IF IsSealed(prev)
-                THEN [lc EXCEPT ![self].pc = "N_loadNext"]
-                ELSE [lc EXCEPT ![self].pc = "I_popped", ![self].v = prev, ![self].rs = c,
-                                ![self].ret2 = "grow"]
-       /\ UNCHANGED <<qhead, qtail, live, ghost>>
+       /\ CallSuccessor(self, me, "push", c)
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* successor: `let next = segment.next.load(Ordering::Acquire); if !next.is_null()`  *)
-(* (mod.rs:263-264). The `backoff.snooze()` loop (mod.rs:262-271) is an await.        *)
+(***************************************************************************)
+(*   held (resize.rs:22-36): the walk from head that sums what the chain   *)
+(*   holds against the maximum; w = its `current`, sum = its `held`        *)
+(***************************************************************************)
+(* After the walk: `return (held, current)` (resize.rs:31-32), to                     *)
+(*  seal_full: `if held >= max { return false; }` (resize.rs:51-52): push_pinned       *)
+(*     returns Err, push returns Full (mod.rs:222-223); otherwise the seal.            *)
+(*  link_successor: `if !ptr::eq(last, segment)` => load `next` (resize.rs:81-83);     *)
+(*     `let room = max.saturating_sub(held); if room == 0 { return None; }`            *)
+(*     (resize.rs:85-87); otherwise on to final_count (resize.rs:89).                  *)
+(*  restore_if_short: `if !ptr::eq(last, segment) { return; }` (resize.rs:158-160);    *)
+(*     `let others = held.saturating_sub(cap); let room = max.saturating_sub(others    *)
+(*     + len); if room.min(min) <= cap { return; }` (resize.rs:162-166); otherwise     *)
+(*     the seal (replace, resize.rs:167).                                                       *)
+HeldDone(self) ==
+    LET me == Me(self)
+        r  == [me EXCEPT !.w = Null]
+        held == me.sum
+        last == me.w
+    IN CASE me.retH = "seal_full" ->
+              IF last # me.cur
+              THEN CallSuccessor(self, [r EXCEPT !.sum = 0, !.retH = ""], "push", me.cur)
+              ELSE IF held >= MaxCap THEN PushFull(self)
+              ELSE Set(self, [r EXCEPT !.pc = "F_seal", !.sum = 0, !.retH = ""])
+         [] me.retH = "link" ->
+              IF last # me.rs THEN Set(self, [r EXCEPT !.pc = "K_loadNext", !.sum = 0, !.retH = ""])
+              ELSE IF Sat(MaxCap - held) = 0 THEN SuccNone(self)
+              ELSE Set(self, [r EXCEPT !.pc = "K_finalCount", !.retH = ""])  \* sum kept: held
+         [] me.retH = "restore" ->
+              LET cap == segs[me.rs].cap
+                  room == Sat(MaxCap - (Sat(held - cap) + me.len))
+              IN IF last # me.rs \/ Min(room, MinCap) <= cap
+                 THEN ResizeReturn(self)
+                 ELSE Set(self, [r EXCEPT !.pc = "X_seal", !.sum = 0, !.len = 0, !.retH = ""])
+
+(* held: `let mut current = self.head.load(Ordering::SeqCst);` (resize.rs:24). *)
+HeldHead(self) ==
+    /\ Me(self).pc = "H_head"
+    /\ Set(self, [Me(self) EXCEPT !.pc = "H_tail", !.w = qhead, !.sum = 0])
+    /\ UNCHANGED core
+    /\ Frame(self)
+
+(* held: `held.saturating_add(segment.holds())` (resize.rs:29): Segment::holds'        *)
+(* tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not sealed =>  *)
+(* `return self.cap` (segment.rs:89-91).                                               *)
+HeldTail(self) ==
+    LET me == Me(self)
+        s  == segs[me.w]
+    IN /\ me.pc = "H_tail"
+       /\ IF IsSealed(s.tail)
+          THEN Set(self, [me EXCEPT !.pc = "H_popped", !.v = s.tail])
+          ELSE Set(self, [me EXCEPT !.pc = "H_next", !.sum = me.sum + s.cap])
+       /\ UNCHANGED core
+       /\ Frame(self)
+
+(* held, a sealed ring: Segment::holds' `self.popped()`, `self.head.load(SeqCst)`       *)
+(* (segment.rs:92,143), and `count(tail).saturating_sub(popped).min(cap)`             *)
+(* (segment.rs:92-94).                                                                 *)
+HeldPopped(self) ==
+    LET me == Me(self)
+        s  == segs[me.w]
+    IN /\ me.pc = "H_popped"
+       /\ Set(self, [me EXCEPT !.pc = "H_next", !.v = 0, !.sum = me.sum + Left(s.cap, me.v, s.head)])
+       /\ UNCHANGED core
+       /\ Frame(self)
+
+(* held: `let next = segment.next.load(Ordering::SeqCst);` (resize.rs:30); null =>     *)
+(* `return (held, current)` (resize.rs:31-33, HeldDone); else `current = next`         *)
+(* (resize.rs:34).                                                                     *)
+HeldNext(self) ==
+    LET me == Me(self)
+        n  == segs[me.w].next
+    IN /\ me.pc = "H_next"
+       /\ IF n # Null
+          THEN Set(self, [me EXCEPT !.pc = "H_tail", !.w = n])
+          ELSE HeldDone(self)
+       /\ UNCHANGED core
+       /\ Frame(self)
+
+(***************************************************************************)
+(*  successor (resize.rs:60-74) and link_successor (resize.rs:78-110) of   *)
+(*  the sealed ring rs; any thread, producer or consumer                   *)
+(***************************************************************************)
+(* successor: `let mut next = segment.next.load(Ordering::Acquire);` (resize.rs:66);   *)
+(* null => `self.link_successor(segment, guard)?` (resize.rs:67-68), whose             *)
+(* `debug_assert!(segment.is_sealed())` (resize.rs:79) is checked here as a ghost, and *)
+(* whose `let (held, last) = self.held(guard);` (resize.rs:80) starts.                 *)
 SuccLoadNext(self) ==
-    /\ lc[self].pc = "N_loadNext"
-    /\ segs[lc[self].cur].next # Null
-    /\ lc' = [lc EXCEPT ![self].pc = "N_casTail", ![self].nxt = segs[lc[self].cur].next]
-    /\ UNCHANGED <<shared, ghost>>
+    LET me == Me(self)
+        n  == segs[me.rs].next
+    IN /\ me.pc = "N_loadNext"
+       /\ IF n # Null
+          THEN /\ Set(self, [me EXCEPT !.pc = "N_casTail", !.nxt = n])
+               /\ UNCHANGED assertOK
+          ELSE /\ CallHeld(self, me, "link")
+               /\ assertOK' = (assertOK /\ IsSealed(segs[me.rs].tail))
+       /\ UNCHANGED <<segs, qhead, qtail, sent, delivered, claimHi, fifoOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* successor: `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` and        *)
-(* `return next` (mod.rs:265-268); push_pinned loops on it (mod.rs:192).              *)
-SuccCasTail(self) ==
-    LET me == lc[self]
-    IN /\ me.pc = "N_casTail"
-       /\ qtail' = IF qtail = me.cur THEN me.nxt ELSE qtail
-       /\ lc' = [lc EXCEPT ![self].pc = "P_segLoadTail", ![self].cur = me.nxt, ![self].nxt = Null]
-       /\ UNCHANGED <<segs, qhead, live, ghost>>
+(* link_successor, linked meanwhile: `return Some(segment.next.load(Ordering::Acquire))` *)
+(* (resize.rs:83). A null here would be dereferenced: a ghost assertion.                  *)
+LinkLoadNext(self) ==
+    LET me == Me(self)
+        n  == segs[me.rs].next
+    IN /\ me.pc = "K_loadNext"
+       /\ Set(self, [me EXCEPT !.pc = "N_casTail", !.nxt = n])
+       /\ assertOK' = (assertOK /\ n # Null)
+       /\ UNCHANGED <<segs, qhead, qtail, sent, delivered, claimHi, fifoOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(***************************************************************************)
-(*          install_successor (mod.rs:219-256), called by the thread that   *)
-(*          sealed segment rs with final tail v                             *)
-(***************************************************************************)
-(* `let pushed = segment.count(final_tail); let remaining =                         *)
-(*  pushed.saturating_sub(segment.popped())..min(segment.cap())` (mod.rs:227-230);   *)
-(* popped() loads head (segment.rs:121).                                              *)
-InstPopped(self) ==
-    LET me == lc[self]
-        s  == segs[me.rs]
-    IN /\ me.pc = "I_popped"
-       /\ lc' = [lc EXCEPT ![self].pc = "I_accounted", ![self].v = 0,
-                           ![self].rem = Min(Sat(Count(s.cap, me.v) - Count(s.cap, s.head)), s.cap)]
-       /\ UNCHANGED <<shared, ghost>>
+(* link_successor: `let final_count = segment.final_count();` (resize.rs:89), the load  *)
+(* `self.tail.load(Ordering::SeqCst)` (segment.rs:176). Its value only sets the        *)
+(* successor's `base` (resize.rs:92), a statistic: not kept.                            *)
+LinkFinalCount(self) ==
+    /\ Me(self).pc = "K_finalCount"
+    /\ Set(self, [Me(self) EXCEPT !.pc = "K_holdsTail"])
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* `segment.accounted.store(remaining, Ordering::Relaxed)` (mod.rs:231). *)
-InstAccounted(self) ==
-    /\ lc[self].pc = "I_accounted"
-    /\ segs' = [segs EXCEPT ![lc[self].rs].accounted = lc[self].rem]
-    /\ lc' = [lc EXCEPT ![self].pc = "I_subLive"]
-    /\ UNCHANGED <<qhead, qtail, live, ghost>>
-
-(* `let before = self.live.fetch_sub(segment.cap() - remaining, SeqCst)`, the         *)
-(* `debug_assert!(live < max)`, and the successor's size: room, wanted, capacity      *)
-(* (mod.rs:232-246).                                                                  *)
-InstSubLive(self) ==
-    LET me == lc[self]
+(* link_successor: `let holds = segment.holds();` (resize.rs:90): tail_state's          *)
+(* `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not sealed => `self.cap`    *)
+(* (segment.rs:89-91), then the sizing (resize.rs:91, in LinkSize).                     *)
+LinkSize(self, holds) ==
+    LET me == Me(self)
         cap == segs[me.rs].cap
-        after == live - (cap - me.rem)
-        room == Max(Sat(MaxCap - after), 1)
-        wanted == CASE me.ret2 = "grow" -> Max(Grown(cap), MinCap)
-                    [] me.ret2 \in {"shrink_some", "shrink_none"} -> Shrunk(cap, me.rem)
-                    [] me.ret2 \in {"restore_none", "restore_adv"} -> MinCap
-    IN /\ me.pc = "I_subLive"
-       /\ live' = after
-       /\ assertOK' = (assertOK /\ after < MaxCap)
-       /\ lc' = [lc EXCEPT ![self].pc = "I_addLive", ![self].v = Min(wanted, room), ![self].rem = 0]
-       /\ UNCHANGED <<segs, qhead, qtail, sent, delivered, claimHi, fifoOK, emptyRead, retired, pins>>
+    IN [me EXCEPT !.pc = "K_cas", !.v = 0,
+                  !.len = Min(SuccessorCapacity(cap, holds), Sat(MaxCap - me.sum)), !.sum = 0]
+LinkHoldsTail(self) ==
+    LET me == Me(self)
+        s  == segs[me.rs]
+    IN /\ me.pc = "K_holdsTail"
+       /\ IF IsSealed(s.tail)
+          THEN Set(self, [me EXCEPT !.pc = "K_holdsHead", !.v = s.tail])
+          ELSE Set(self, LinkSize(self, s.cap))
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* `self.live.fetch_add(capacity, SeqCst)` (mod.rs:247) and                          *)
-(* `Box::into_raw(Segment::new(capacity, ..))` (mod.rs:248): a private allocation     *)
-(* until `next` publishes it.                                                         *)
-InstAddLive(self) ==
-    /\ lc[self].pc = "I_addLive"
-    /\ live' = live + lc[self].v
-    /\ segs' = Append(segs, NewSeg(lc[self].v))
-    /\ lc' = [lc EXCEPT ![self].pc = "I_storeNext", ![self].succ = Len(segs) + 1, ![self].v = 0]
-    /\ UNCHANGED <<qhead, qtail, ghost>>
+(* link_successor, holds of the sealed ring: `self.popped()`, `self.head.load(SeqCst)`   *)
+(* (segment.rs:92,143); then `let capacity = self.successor_capacity(segment.cap(),      *)
+(* holds).min(room);` (resize.rs:91).                                                     *)
+LinkHoldsHead(self) ==
+    LET me == Me(self)
+        s  == segs[me.rs]
+    IN /\ me.pc = "K_holdsHead"
+       /\ Set(self, LinkSize(self, Left(s.cap, me.v, s.head)))
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* `segment.next.store(successor, Ordering::SeqCst)` (mod.rs:251). *)
-InstStoreNext(self) ==
-    /\ lc[self].pc = "I_storeNext"
-    /\ segs' = [segs EXCEPT ![lc[self].rs].next = lc[self].succ]
-    /\ lc' = [lc EXCEPT ![self].pc = "I_casTail"]
-    /\ UNCHANGED <<qhead, qtail, live, ghost>>
+(* link_successor: `Box::into_raw(Segment::new(capacity, ..))` (resize.rs:92, private    *)
+(* until published; `debug_assert!(cap >= 1)`, segment.rs:64) and                        *)
+(* `segment.next.compare_exchange(null, successor, SeqCst, Acquire)` (resize.rs:93-98):  *)
+(* Ok => `Some(successor)` (resize.rs:99-102); Err(winner) => the loser frees its own and *)
+(* returns `Some(winner)` (resize.rs:103-108). Then successor's tail CAS.                 *)
+LinkCas(self) ==
+    LET me == Me(self)
+        c  == me.rs
+        new == Len(segs) + 1
+    IN /\ me.pc = "K_cas"
+       /\ IF segs[c].next = Null
+          THEN /\ segs' = [Append(segs, NewSeg(me.len)) EXCEPT ![c].next = new]
+               /\ Set(self, [me EXCEPT !.pc = "N_casTail", !.nxt = new, !.len = 0])
+               /\ assertOK' = (assertOK /\ me.len >= 1)
+          ELSE /\ Set(self, [me EXCEPT !.pc = "N_casTail", !.nxt = segs[c].next, !.len = 0])
+               /\ UNCHANGED <<segs, assertOK>>
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* `self.tail.compare_exchange(current, successor, AcqRel, Relaxed)` (mod.rs:253-255), *)
-(* then back to the caller: grow returns true (mod.rs:211) and push_pinned calls        *)
-(* successor (mod.rs:192); shrink_if_sparse / restore_if_short return.                  *)
-InstCasTail(self) ==
-    LET me == lc[self]
-    IN /\ me.pc = "I_casTail"
-       /\ qtail' = IF qtail = me.rs THEN me.succ ELSE qtail
-       /\ IF me.ret2 = "grow"
-          THEN /\ lc' = [lc EXCEPT ![self].pc = "N_loadNext", ![self].rs = Null, ![self].succ = Null,
-                                   ![self].ret2 = ""]
-               /\ UNCHANGED pins
-          ELSE IF me.ret2 = "restore_adv"
-               THEN /\ lc' = [lc EXCEPT ![self].pc = "A_return", ![self].rs = Null, ![self].succ = Null,
-                                        ![self].ret2 = ""]
-                    /\ UNCHANGED pins
-               ELSE ResizeReturn(self)
-       /\ UNCHANGED <<segs, qhead, live, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+(* successor: `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` and          *)
+(* `Some(next)` (resize.rs:70-73); `current` is the ring rs at every call site.          *)
+SuccCasTail(self) ==
+    LET me == Me(self)
+    IN /\ me.pc = "N_casTail"
+       /\ qtail' = IF qtail = me.rs THEN me.nxt ELSE qtail
+       /\ SuccSome(self, me.nxt)
+       /\ UNCHANGED <<segs, qhead, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
 (***************************************************************************)
 (*                              CONSUMERS                                  *)
 (***************************************************************************)
-(* pop: `let guard = reclaim::pin();` (mod.rs:286) and pop_pinned's                 *)
-(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:303).             *)
+(* pop: `let guard = reclaim::pin();` (mod.rs:251) and pop_pinned's                 *)
+(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:269).             *)
 PopStart(self) ==
-    /\ lc[self].pc = "C_pop"
-    /\ lc' = [lc EXCEPT ![self].pc = "C_segLoadHead", ![self].cur = qhead]
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "C_pop"
+    /\ Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = qhead])
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:210) *)
+(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:238) *)
 SegPopLoadHead(self) ==
-    /\ lc[self].pc = "C_segLoadHead"
-    /\ lc' = [lc EXCEPT ![self].pc = "C_loadStamp", ![self].loc = segs[lc[self].cur].head]
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "C_segLoadHead"
+    /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
+    /\ UNCHANGED core
+    /\ Frame(self)
 
-(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:212-214). *)
-(* SeedOrder (the negative check): the consumer loads the tail index instead and takes   *)
-(* the slot when it differs from head, whether or not the producer has written it yet.   *)
+(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:242).   *)
+(* SeedOrder (the negative check): the consumer loads the tail index instead and takes *)
+(* the slot when it differs from head, whether or not the producer has written it yet. *)
 SegPopLoadStamp(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         s  == segs[me.cur]
     IN /\ me.pc = "C_loadStamp"
        /\ IF SeedOrder
-          THEN lc' = [lc EXCEPT ![self].pc = "C_decideSeed", ![self].v = s.tail]
-          ELSE lc' = [lc EXCEPT ![self].pc = "C_decide", ![self].v = s.stamp[Idx(s.cap, me.loc)]]
-       /\ UNCHANGED <<shared, ghost>>
+          THEN Set(self, [me EXCEPT !.pc = "C_decideSeed", !.v = s.tail])
+          ELSE Set(self, [me EXCEPT !.pc = "C_decide", !.v = s.stamp[Idx(s.cap, me.loc)]])
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* The head CAS that claims position h of segment c (segment.rs:216-221):             *)
+(* The head CAS that claims position h of segment c (segment.rs:244-249):             *)
 (* Ok => the slot is this thread's (ghost: record the claim order); Err(current) =>    *)
-(* `head = current` (segment.rs:232-235).                                              *)
+(* `head = current` (segment.rs:260-261).                                              *)
 ClaimHead(self, c, h) ==
-    LET s == segs[c]
+    LET me == Me(self)
+        s == segs[c]
         m == s.val[Idx(s.cap, h)]          \* ghost peek: the message claimed
     IN IF s.head = h
        THEN /\ segs' = [segs EXCEPT ![c].head = Advance(s.cap, h)]
-            /\ lc' = [lc EXCEPT ![self].pc = "C_read", ![self].v = 0]
+            /\ Set(self, [me EXCEPT !.pc = "C_read", !.v = 0])
             /\ IF m \in Msgs
                THEN /\ claimHi' = [claimHi EXCEPT ![m[1]] = Max(@, m[2])]
                     /\ fifoOK' = (fifoOK /\ claimHi[m[1]] < m[2])
                ELSE UNCHANGED <<claimHi, fifoOK>>
-       ELSE /\ lc' = [lc EXCEPT ![self].pc = "C_loadStamp", ![self].loc = s.head, ![self].v = 0]
+       ELSE /\ Set(self, [me EXCEPT !.pc = "C_loadStamp", !.loc = s.head, !.v = 0])
             /\ UNCHANGED <<segs, claimHi, fifoOK>>
 
-(* pop_pinned, Err(Drained::Empty) (mod.rs:325-334): shrink_if_sparse above the      *)
-(* minimum, restore_if_short below it, then return None.                             *)
+(* pop_pinned, Err(Drained::Empty) (mod.rs:286-296): shrink_if_sparse above the       *)
+(* minimum (mod.rs:290-291), restore_if_short below it (mod.rs:292-293), then return  *)
+(* None.                                                                              *)
 OnEmpty(self) ==
-    LET c == lc[self].cur
-        cap == segs[c].cap
-    IN IF cap > MinCap
-       THEN /\ lc' = [lc EXCEPT ![self].pc = "L_next", ![self].rs = c, ![self].ret2 = "shrink_none",
-                                ![self].v = 0, ![self].loc = 0]
-            /\ UNCHANGED pins
-       ELSE IF cap < MinCap
-       THEN /\ lc' = [lc EXCEPT ![self].pc = "L_next", ![self].rs = c, ![self].ret2 = "restore_none",
-                                ![self].v = 0, ![self].loc = 0]
-            /\ UNCHANGED pins
+    LET me == Me(self)
+        cap == segs[me.cur].cap
+        r == [me EXCEPT !.rs = me.cur, !.retR = "pop_none", !.v = 0, !.loc = 0]
+    IN IF cap > MinCap THEN Set(self, [r EXCEPT !.pc = "S_tail"])
+       ELSE IF cap < MinCap THEN Set(self, [r EXCEPT !.pc = "R_tail"])
        ELSE PopNone(self)
 
-(* Segment::pop, the three branches on the stamp (segment.rs:215-254):                 *)
-(*  stamp == head + 1: claim (ClaimHead).                                               *)
-(*  stamp == head: `fence(SeqCst); let tail = self.tail.load(Ordering::Relaxed);`       *)
-(*     (segment.rs:239-240); `tail & !SEALED == head` => Exhausted if sealed, else      *)
-(*     Empty (segment.rs:241-247); otherwise a producer is mid-write: reload head.      *)
-(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:250-253).              *)
+(* Segment::pop, the three branches on the stamp (segment.rs:243-284):               *)
+(*  stamp == head + 1: claim (ClaimHead).                                             *)
+(*  stamp == head: `let tail = self.tail.load(Ordering::SeqCst);` (segment.rs:270);   *)
+(*     `tail & !SEALED == head` => Exhausted if sealed, else Empty (segment.rs:271-  *)
+(*     276); otherwise a producer is mid-write: reload head (segment.rs:279).         *)
+(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:283).                *)
+(* Exhausted: pop_pinned calls `self.successor(current, segment, guard)?`             *)
+(* (mod.rs:298-301).                                                                  *)
 SegPopDecide(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
         s  == segs[c]
         h  == me.loc
     IN /\ me.pc = "C_decide"
        /\ CASE me.v = h + 1 ->
-                 /\ ClaimHead(self, c, h)
-                 /\ UNCHANGED pins
+                 ClaimHead(self, c, h)
             [] me.v = h ->
                  /\ IF Pos(s.tail) = h
                     THEN IF IsSealed(s.tail)
-                         THEN /\ lc' = [lc EXCEPT ![self].pc = "C_exhLoadNext", ![self].v = 0,
-                                                  ![self].loc = 0]
-                              /\ UNCHANGED pins
+                         THEN CallSuccessor(self, [me EXCEPT !.v = 0, !.loc = 0], "exh", c)
                          ELSE OnEmpty(self)
-                    ELSE /\ lc' = [lc EXCEPT ![self].pc = "C_reloadHead", ![self].v = 0]
-                         /\ UNCHANGED pins
+                    ELSE Set(self, [me EXCEPT !.pc = "C_reloadHead", !.v = 0])
                  /\ UNCHANGED <<segs, claimHi, fifoOK>>
             [] OTHER ->
-                 /\ lc' = [lc EXCEPT ![self].pc = "C_loadStamp", ![self].loc = s.head, ![self].v = 0]
-                 /\ UNCHANGED <<segs, claimHi, fifoOK, pins>>
-       /\ UNCHANGED <<qhead, qtail, live, sent, delivered, assertOK, emptyRead, retired>>
+                 /\ Set(self, [me EXCEPT !.pc = "C_loadStamp", !.loc = s.head, !.v = 0])
+                 /\ UNCHANGED <<segs, claimHi, fifoOK>>
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* SeedOrder only: the seed crate's order. With the tail index already loaded           *)
-(* (SegPopLoadStamp), `tail != head` is taken to mean "a message is there": the head     *)
-(* CAS claims the slot even if its producer has only reserved it; `tail == head` is      *)
-(* Empty/Exhausted as above.                                                             *)
+(* SeedOrder only: the seed crate's order. With the tail index already loaded          *)
+(* (SegPopLoadStamp), `tail != head` is taken to mean "a message is there": the head    *)
+(* CAS claims the slot even if its producer has only reserved it; `tail == head` is     *)
+(* Empty/Exhausted as above.                                                            *)
 SegPopDecideSeed(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
         h  == me.loc
     IN /\ me.pc = "C_decideSeed"
        /\ IF Pos(me.v) # h
-          THEN /\ ClaimHead(self, c, h)
-               /\ UNCHANGED pins
+          THEN ClaimHead(self, c, h)
           ELSE /\ IF IsSealed(me.v)
-                  THEN /\ lc' = [lc EXCEPT ![self].pc = "C_exhLoadNext", ![self].v = 0, ![self].loc = 0]
-                       /\ UNCHANGED pins
+                  THEN CallSuccessor(self, [me EXCEPT !.v = 0, !.loc = 0], "exh", c)
                   ELSE OnEmpty(self)
                /\ UNCHANGED <<segs, claimHi, fifoOK>>
-       /\ UNCHANGED <<qhead, qtail, live, sent, delivered, assertOK, emptyRead, retired>>
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* Segment::pop, a producer mid-write: `head = self.head.load(Ordering::Relaxed)`       *)
-(* (segment.rs:248-249).                                                                *)
+(* Segment::pop, a producer mid-write: `head = self.head.load(Ordering::Relaxed)`      *)
+(* (segment.rs:279).                                                                   *)
 SegPopReloadHead(self) ==
-    /\ lc[self].pc = "C_reloadHead"
-    /\ lc' = [lc EXCEPT ![self].pc = "C_loadStamp", ![self].loc = segs[lc[self].cur].head]
-    /\ UNCHANGED <<shared, ghost>>
+    /\ Me(self).pc = "C_reloadHead"
+    /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
+    /\ UNCHANGED core
+    /\ Frame(self)
 
 (* Segment::pop: `let value = slot.value.with(|cell| cell.read().assume_init())`       *)
-(* (segment.rs:227). The read moves the value out: the model clears the cell, so a     *)
+(* (segment.rs:255). The read moves the value out: the model clears the cell, so a     *)
 (* read of a slot not (yet) written yields NoMsg, which delivers nothing.              *)
 SegPopRead(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
         i  == Idx(segs[c].cap, me.loc)
         m  == segs[c].val[i]
@@ -506,256 +702,230 @@ SegPopRead(self) ==
                /\ UNCHANGED emptyRead
           ELSE /\ emptyRead' = TRUE
                /\ UNCHANGED delivered
-       /\ lc' = [lc EXCEPT ![self].pc = "C_freeSlot"]
-       /\ UNCHANGED <<qhead, qtail, live, sent, claimHi, fifoOK, assertOK, retired, pins>>
+       /\ Set(self, [me EXCEPT !.pc = "C_freeSlot"])
+       /\ UNCHANGED <<qhead, qtail, sent, claimHi, fifoOK, assertOK, retired>>
+       /\ Frame(self)
 
 (* Segment::pop: `slot.stamp.store(head.wrapping_add(self.one_lap) & !SEALED, Release)` *)
-(* and `return Ok((value, index))` (segment.rs:228-230).                                *)
+(* and `return Ok((value, index))` (segment.rs:256-258).                                *)
 SegPopFreeSlot(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         c  == me.cur
         cap == segs[c].cap
     IN /\ me.pc = "C_freeSlot"
        /\ segs' = [segs EXCEPT ![c].stamp[Idx(cap, me.loc)] = me.loc + OneLap(cap)]
-       /\ lc' = [lc EXCEPT ![self].pc = "C_okLoadNext"]
-       /\ UNCHANGED <<qhead, qtail, live, ghost>>
+       /\ Set(self, [me EXCEPT !.pc = "C_okLoadNext"])
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* pop_pinned, Ok: `let next = segment.next.load(Ordering::Acquire);` (mod.rs:309);  *)
-(* non-null: check whether the segment is finished (mod.rs:310-317); null: the        *)
-(* shrink check `index % SHRINK_CHECK_INTERVAL == 0 && cap > min` (mod.rs:318-322).   *)
+(* pop_pinned, Ok: `if !segment.next.load(Ordering::Acquire).is_null()` (mod.rs:275)   *)
+(* => retire_if_exhausted (mod.rs:278); else the shrink check `index %                  *)
+(* SHRINK_CHECK_INTERVAL == 0 && segment.cap() > min` (mod.rs:279-280) =>              *)
+(* shrink_if_sparse (mod.rs:282); then `return Some(value)` (mod.rs:284).              *)
 PopOkLoadNext(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
         s  == segs[me.cur]
     IN /\ me.pc = "C_okLoadNext"
        /\ IF s.next # Null
-          THEN /\ lc' = [lc EXCEPT ![self].pc = "C_okTailState", ![self].nxt = s.next]
-               /\ UNCHANGED pins
+          THEN Set(self, [me EXCEPT !.pc = "E_holdsTail", !.loc = 0])
           ELSE IF Idx(s.cap, me.loc) % ShrinkCheckInterval = 0 /\ s.cap > MinCap
-               THEN /\ lc' = [lc EXCEPT ![self].pc = "L_next", ![self].rs = me.cur,
-                                        ![self].ret2 = "shrink_some", ![self].loc = 0]
-                    /\ UNCHANGED pins
+               THEN Set(self, [me EXCEPT !.pc = "S_tail", !.rs = me.cur, !.retR = "pop_some",
+                                         !.loc = 0])
                ELSE PopSome(self)
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* pop_pinned, Ok on a sealed segment: `let (tail, _) = segment.tail_state();`       *)
-(* (mod.rs:314; the load is segment.rs:126).                                          *)
-PopOkTailState(self) ==
-    /\ lc[self].pc = "C_okTailState"
-    /\ lc' = [lc EXCEPT ![self].pc = "C_okPopped", ![self].v = segs[lc[self].cur].tail]
-    /\ UNCHANGED <<shared, ghost>>
-
-(* pop_pinned: `if segment.popped() == segment.count(tail)` (mod.rs:315; popped()    *)
-(* loads head, segment.rs:121) => advance_head (mod.rs:316), else return Some.        *)
-PopOkPopped(self) ==
-    LET me == lc[self]
+(***************************************************************************)
+(*  retire_if_exhausted (resize.rs:181-194) and advance_head               *)
+(*  (resize.rs:198-234)                                                    *)
+(***************************************************************************)
+(* retire_if_exhausted: `if segment.holds() != 0 { return; }` (resize.rs:187-189):       *)
+(* holds' tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not      *)
+(* sealed => the capacity, not 0 (segment.rs:89-91): the pop returns Some.              *)
+RetireHoldsTail(self) ==
+    LET me == Me(self)
         s  == segs[me.cur]
-    IN /\ me.pc = "C_okPopped"
-       /\ IF Count(s.cap, s.head) = Count(s.cap, me.v)
-          THEN /\ lc' = [lc EXCEPT ![self].pc = "A_casTail", ![self].ret1 = "ok", ![self].v = 0,
-                                   ![self].loc = 0]
-               /\ UNCHANGED pins
+    IN /\ me.pc = "E_holdsTail"
+       /\ IF IsSealed(s.tail)
+          THEN Set(self, [me EXCEPT !.pc = "E_holdsHead", !.v = s.tail])
           ELSE PopSome(self)
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* pop_pinned, Err(Drained::Exhausted): `let next = segment.next.load(SeqCst);`       *)
-(* null => return None (mod.rs:335-340); else advance_head (mod.rs:341).              *)
-PopExhLoadNext(self) ==
-    LET me == lc[self]
+(* retire_if_exhausted: holds' `self.popped()`, `self.head.load(SeqCst)` (segment.rs:92, *)
+(* 143); `!= 0` => return (resize.rs:187-189), and the pop returns Some.                 *)
+RetireHoldsHead(self) ==
+    LET me == Me(self)
+        s  == segs[me.cur]
+    IN /\ me.pc = "E_holdsHead"
+       /\ IF Left(s.cap, me.v, s.head) # 0
+          THEN PopSome(self)
+          ELSE Set(self, [me EXCEPT !.pc = "E_loadNext", !.v = 0])
+       /\ UNCHANGED core
+       /\ Frame(self)
+
+(* retire_if_exhausted: `let next = segment.next.load(Ordering::Acquire);` and         *)
+(* `if !next.is_null() { self.advance_head(current, next, guard); }` (resize.rs:190-    *)
+(* 186).                                                                                *)
+RetireLoadNext(self) ==
+    LET me == Me(self)
         n  == segs[me.cur].next
-    IN /\ me.pc = "C_exhLoadNext"
-       /\ IF n = Null
-          THEN PopNone(self)
-          ELSE /\ lc' = [lc EXCEPT ![self].pc = "A_casTail", ![self].nxt = n, ![self].ret1 = "exh"]
-               /\ UNCHANGED pins
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+    IN /\ me.pc = "E_loadNext"
+       /\ IF n # Null
+          THEN Set(self, [me EXCEPT !.pc = "A_casTail", !.an = n, !.retA = "retire"])
+          ELSE PopSome(self)
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(***************************************************************************)
-(*       advance_head(current = cur, next = nxt) (mod.rs:347-386)          *)
-(***************************************************************************)
-(* `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` (mod.rs:356-358). *)
+(* advance_head(current = cur, next = an):                                             *)
+(* `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` (resize.rs:206-208).   *)
 AdvCasTail(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
     IN /\ me.pc = "A_casTail"
-       /\ qtail' = IF qtail = me.cur THEN me.nxt ELSE qtail
-       /\ lc' = [lc EXCEPT ![self].pc = "A_casHead"]
-       /\ UNCHANGED <<segs, qhead, live, ghost>>
+       /\ qtail' = IF qtail = me.cur THEN me.an ELSE qtail
+       /\ Set(self, [me EXCEPT !.pc = "A_casHead"])
+       /\ UNCHANGED <<segs, qhead, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
-(* `match self.head.compare_exchange(current, next, AcqRel, Acquire)` (mod.rs:359-362); *)
-(* Err(now) => `now` is returned (mod.rs:384): the Exhausted branch pops from it         *)
-(* (mod.rs:341), the Ok branch returns Some (mod.rs:316,323).                            *)
+(* advance_head: `self.head.compare_exchange(current, next, AcqRel, Acquire)`            *)
+(* (resize.rs:209-212); Ok => `self.limbo.retire(guard, current)` (resize.rs:219): the   *)
+(* limbo frees it once every thread pinned now has unpinned (pins, set in Frame);        *)
+(* Err(now) => `now` is returned (resize.rs:232).                                         *)
 AdvCasHead(self) ==
-    LET me == lc[self]
+    LET me == Me(self)
     IN /\ me.pc = "A_casHead"
        /\ IF qhead = me.cur
-          THEN /\ qhead' = me.nxt
-               /\ lc' = [lc EXCEPT ![self].pc = "A_loadAccounted"]
-               /\ UNCHANGED pins
-          ELSE /\ UNCHANGED qhead
-               /\ IF me.ret1 = "exh"
-                  THEN /\ lc' = [lc EXCEPT ![self] = [Idle("C_segLoadHead") EXCEPT !.cur = qhead]]
-                       /\ UNCHANGED pins
-                  ELSE PopSome(self)
-       /\ UNCHANGED <<segs, qtail, live, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+          THEN /\ qhead' = me.an
+               /\ retired' = retired \cup {me.cur}
+               /\ Set(self, [me EXCEPT !.pc = "A_loadTail"])
+          ELSE /\ AdvReturn(self, qhead)
+               /\ UNCHANGED <<qhead, retired>>
+       /\ UNCHANGED <<segs, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead>>
+       /\ Frame(self)
 
-(* `segment.accounted.load(Ordering::Relaxed)` (mod.rs:368). *)
-AdvLoadAccounted(self) ==
-    /\ lc[self].pc = "A_loadAccounted"
-    /\ lc' = [lc EXCEPT ![self].pc = "A_subLive", ![self].v = segs[lc[self].cur].accounted]
-    /\ UNCHANGED <<shared, ghost>>
-
-(* `self.live.fetch_sub(accounted, SeqCst)` (mod.rs:367-368) and                      *)
-(* `reclaim::retire(guard, current)` (mod.rs:372): the segment is freed once every     *)
-(* thread pinned now has unpinned (reclaim.rs:16-27).                                *)
-AdvSubLive(self) ==
-    LET me == lc[self]
-    IN /\ me.pc = "A_subLive"
-       /\ live' = live - me.v
-       /\ retired' = retired \cup {me.cur}
-       /\ pins' = pins \cup {<<me.cur, q>> : q \in {q \in Procs : InOp(q)}}
-       /\ lc' = [lc EXCEPT ![self].pc = "A_loadTail", ![self].v = 0]
-       /\ UNCHANGED <<segs, qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead>>
-
-(* `let last = self.tail.load(Ordering::Acquire);` and                                 *)
-(* `if last_segment.cap() < min { self.restore_if_short(last, ..) }` (mod.rs:374-379); *)
-(* then `next` is returned (mod.rs:382).                                                *)
+(* advance_head: `let last = self.tail.load(Ordering::Acquire);` and                   *)
+(* `if last_segment.cap() < min { self.restore_if_short(last, ..) }` (resize.rs:222-    *)
+(* 223); then `next` is returned (resize.rs:230).                                        *)
 AdvLoadTail(self) ==
-    /\ lc[self].pc = "A_loadTail"
-    /\ IF segs[qtail].cap < MinCap
-       THEN /\ lc' = [lc EXCEPT ![self].pc = "L_next", ![self].rs = qtail, ![self].ret2 = "restore_adv"]
-            /\ UNCHANGED pins
-       ELSE AdvReturn(self)
-    /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
-
-(* The return of advance_head after restore_if_short (mod.rs:382): a local step. *)
-AdvAfterRestore(self) ==
-    /\ lc[self].pc = "A_return"
-    /\ AdvReturn(self)
-    /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+    LET me == Me(self)
+    IN /\ me.pc = "A_loadTail"
+       /\ IF segs[qtail].cap < MinCap
+          THEN Set(self, [me EXCEPT !.pc = "R_tail", !.rs = qtail, !.retR = "adv"])
+          ELSE AdvReturn(self, me.an)
+       /\ UNCHANGED core
+       /\ Frame(self)
 
 (***************************************************************************)
-(*  shrink_if_sparse (mod.rs:389-402) and restore_if_short (mod.rs:408-425) *)
-(*  on segment rs; both start with Segment::len_if_last (segment.rs:132-142) *)
+(*  shrink_if_sparse (resize.rs:128-143), restore_if_short (resize.rs:    *)
+(*  144-164) and replace (resize.rs:173-177) of the ring rs; the first two *)
+(*  start with Segment::len_if_open (segment.rs:154-161)                  *)
 (***************************************************************************)
-IsShrink(self) == lc[self].ret2 \in {"shrink_some", "shrink_none"}
+(* len_if_open: `let (tail, sealed) = self.tail_state(); if sealed { return None; }`  *)
+(* (segment.rs:155-158; the load is segment.rs:148), and the caller's                  *)
+(* `let Some(len) = .. else { return; }` (resize.rs:134-136 / resize.rs:154-156).     *)
+LenTail(self, pcv, next) ==
+    LET me == Me(self)
+        t  == segs[me.rs].tail
+    IN /\ me.pc = pcv
+       /\ IF IsSealed(t)
+          THEN ResizeReturn(self)
+          ELSE Set(self, [me EXCEPT !.pc = next, !.v = t])
+       /\ UNCHANGED core
+       /\ Frame(self)
+ShrinkLenTail(self)  == LenTail(self, "S_tail", "S_head")
+RestoreLenTail(self) == LenTail(self, "R_tail", "R_head")
 
-(* A resize call that decided not to seal returns to its caller. *)
-ResizeGiveUp(self) ==
-    IF lc[self].ret2 = "restore_adv"
-    THEN /\ lc' = [lc EXCEPT ![self].pc = "A_return", ![self].rs = Null, ![self].ret2 = "",
-                             ![self].v = 0, ![self].rem = 0]
-         /\ UNCHANGED pins
-    ELSE ResizeReturn(self)
-
-(* len_if_last: `if !self.next.load(Ordering::Acquire).is_null() { return None; }`    *)
-(* (segment.rs:133-135).                                                              *)
-LenNext(self) ==
-    /\ lc[self].pc = "L_next"
-    /\ IF segs[lc[self].rs].next # Null
-       THEN ResizeGiveUp(self)
-       ELSE /\ lc' = [lc EXCEPT ![self].pc = "L_tail"]
-            /\ UNCHANGED pins
-    /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
-
-(* len_if_last: `let (tail, sealed) = self.tail_state(); if sealed { return None; }`  *)
-(* (segment.rs:136-139).                                                              *)
-LenTail(self) ==
-    LET w == segs[lc[self].rs].tail
-    IN /\ lc[self].pc = "L_tail"
-       /\ IF IsSealed(w)
-          THEN ResizeGiveUp(self)
-          ELSE /\ lc' = [lc EXCEPT ![self].pc = "L_popped", ![self].v = w]
-               /\ UNCHANGED pins
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
-
-(* len_if_last: `self.count(tail).saturating_sub(self.popped())..min(self.cap)`       *)
-(* (segment.rs:140-141; popped() loads head). Then shrink_if_sparse's                 *)
-(* `if !should_shrink(cap, len) || shrunk(cap, len) >= cap { return; }`               *)
-(* (mod.rs:393-397); restore_if_short goes on to load live.                           *)
-LenPopped(self) ==
-    LET me == lc[self]
+(* len_if_open: `self.count(tail).saturating_sub(self.popped())..min(self.cap)`        *)
+(* (segment.rs:159-160; popped() loads head, segment.rs:143). Then shrink_if_sparse's  *)
+(* `if !should_shrink(cap, len) || shrunk(cap, len) >= cap { return; }`                *)
+(* (resize.rs:137-141), else the seal.                                                 *)
+ShrinkLenHead(self) ==
+    LET me == Me(self)
         s  == segs[me.rs]
-        len == Min(Sat(Count(s.cap, me.v) - Count(s.cap, s.head)), s.cap)
-    IN /\ me.pc = "L_popped"
-       /\ IF IsShrink(self)
-          THEN IF ~ShouldShrink(s.cap, len) \/ Shrunk(s.cap, len) >= s.cap
-               THEN ResizeGiveUp(self)
-               ELSE /\ lc' = [lc EXCEPT ![self].pc = "X_seal", ![self].v = 0]
-                    /\ UNCHANGED pins
-          ELSE /\ lc' = [lc EXCEPT ![self].pc = "R_loadLive", ![self].v = 0, ![self].rem = len]
-               /\ UNCHANGED pins
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+        len == Left(s.cap, me.v, s.head)
+    IN /\ me.pc = "S_head"
+       /\ IF ~ShouldShrink(s.cap, len) \/ Shrunk(s.cap, len) >= s.cap
+          THEN ResizeReturn(self)
+          ELSE Set(self, [me EXCEPT !.pc = "X_seal", !.v = 0])
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* restore_if_short: `let others = self.live.load(SeqCst).saturating_sub(cap);         *)
-(* let room = max.saturating_sub(others + len); if room.min(min) <= cap { return; }`   *)
-(* (mod.rs:415-421).                                                                   *)
-RestoreLoadLive(self) ==
-    LET me == lc[self]
-        cap == segs[me.rs].cap
-        room == Sat(MaxCap - (Sat(live - cap) + me.rem))
-    IN /\ me.pc = "R_loadLive"
-       /\ IF Min(room, MinCap) <= cap
-          THEN ResizeGiveUp(self)
-          ELSE /\ lc' = [lc EXCEPT ![self].pc = "X_seal", ![self].rem = 0]
-               /\ UNCHANGED pins
-       /\ UNCHANGED <<shared, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+(* len_if_open's head load, as above, for restore_if_short; then                      *)
+(* `let (held, last) = self.held(guard);` (resize.rs:157).                            *)
+RestoreLenHead(self) ==
+    LET me == Me(self)
+        s  == segs[me.rs]
+    IN /\ me.pc = "R_head"
+       /\ CallHeld(self, [me EXCEPT !.v = 0, !.len = Left(s.cap, me.v, s.head)], "restore")
+       /\ UNCHANGED core
+       /\ Frame(self)
 
-(* `if let Some(final_tail) = segment.seal()` (mod.rs:399 / mod.rs:422;               *)
-(* `self.tail.fetch_or(SEALED, SeqCst)`, segment.rs:151) => install_successor with     *)
-(* Resize::Shrink / Resize::Restore (mod.rs:400 / 423); None => return.                *)
+(* `self.replace(current, segment, guard)` (resize.rs:142 / resize.rs:167), whose     *)
+(* `if segment.seal()` (resize.rs:174; Segment::seal's                                *)
+(* `self.tail.fetch_or(SEALED, SeqCst) & SEALED == 0`, segment.rs:170): this call     *)
+(* sealed it => `self.successor(current, segment, guard)` (resize.rs:175); otherwise  *)
+(* return.                                                                            *)
 ResizeSeal(self) ==
-    LET c == lc[self].rs
+    LET me == Me(self)
+        c == me.rs
         prev == segs[c].tail
-    IN /\ lc[self].pc = "X_seal"
+    IN /\ me.pc = "X_seal"
        /\ segs' = [segs EXCEPT ![c].tail = IF IsSealed(prev) THEN prev ELSE prev + SEALED]
        /\ IF IsSealed(prev)
-          THEN ResizeGiveUp(self)
-          ELSE /\ lc' = [lc EXCEPT ![self].pc = "I_popped", ![self].v = prev]
-               /\ UNCHANGED pins
-       /\ UNCHANGED <<qhead, qtail, live, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+          THEN ResizeReturn(self)
+          ELSE CallSuccessor(self, me, "resize", c)
+       /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
+       /\ Frame(self)
 
 (***************************************************************************)
 (*                                 SPEC                                    *)
 (***************************************************************************)
-ProducerStep(self) ==
+Action(self) ==
     \/ PushStart(self) \/ SegPushLoadTail(self) \/ SegPushLoadStamp(self)
     \/ SegPushDecide(self) \/ SegPushReloadTail(self) \/ SegPushWrite(self)
-    \/ SegPushPublish(self) \/ GrowIsSealed(self) \/ GrowLoadLive(self) \/ GrowSeal(self)
-    \/ SuccLoadNext(self) \/ SuccCasTail(self)
-
-InstallStep(self) ==
-    \/ InstPopped(self) \/ InstAccounted(self) \/ InstSubLive(self) \/ InstAddLive(self)
-    \/ InstStoreNext(self) \/ InstCasTail(self)
-
-ConsumerStep(self) ==
+    \/ SegPushPublish(self) \/ SealFullIsSealed(self) \/ SealFullSeal(self)
+    \/ HeldHead(self) \/ HeldTail(self) \/ HeldPopped(self) \/ HeldNext(self)
+    \/ SuccLoadNext(self) \/ LinkLoadNext(self) \/ LinkFinalCount(self)
+    \/ LinkHoldsTail(self) \/ LinkHoldsHead(self) \/ LinkCas(self) \/ SuccCasTail(self)
     \/ PopStart(self) \/ SegPopLoadHead(self) \/ SegPopLoadStamp(self) \/ SegPopDecide(self)
     \/ SegPopDecideSeed(self) \/ SegPopReloadHead(self) \/ SegPopRead(self)
-    \/ SegPopFreeSlot(self) \/ PopOkLoadNext(self) \/ PopOkTailState(self) \/ PopOkPopped(self)
-    \/ PopExhLoadNext(self) \/ AdvCasTail(self) \/ AdvCasHead(self) \/ AdvLoadAccounted(self)
-    \/ AdvSubLive(self) \/ AdvLoadTail(self) \/ AdvAfterRestore(self)
-    \/ LenNext(self) \/ LenTail(self) \/ LenPopped(self) \/ RestoreLoadLive(self)
-    \/ ResizeSeal(self)
+    \/ SegPopFreeSlot(self) \/ PopOkLoadNext(self)
+    \/ RetireHoldsTail(self) \/ RetireHoldsHead(self) \/ RetireLoadNext(self)
+    \/ AdvCasTail(self) \/ AdvCasHead(self) \/ AdvLoadTail(self)
+    \/ ShrinkLenTail(self) \/ RestoreLenTail(self) \/ ShrinkLenHead(self)
+    \/ RestoreLenHead(self) \/ ResizeSeal(self)
 
-(* One step of a producer / of a consumer; both may be installing a successor. *)
-ProducerThread(self) == ProducerStep(self) \/ InstallStep(self)
-ConsumerThread(self) == ConsumerStep(self) \/ InstallStep(self)
+(* One step of thread self (each action ends with Frame, which also keeps a stopped *)
+(* thread from moving).                                                              *)
+Step(self) == Action(self)
 
-(* Every thread is done: the run is over (not a deadlock). *)
-Finished == Terminated /\ UNCHANGED vars
+(* A thread of MayStop stops for good, at any point of its run (but, unless StopInSlot,  *)
+(* not between a slot's claim and its stamp store; see README.md). At most one does.    *)
+SlotPcs == {"P_write", "P_publish", "C_read", "C_freeSlot"}
+Stop(p) == /\ stopped = NoStop
+           /\ p \in MayStop
+           /\ lc[p].pc # "Done"
+           /\ (StopInSlot \/ lc[p].pc \notin SlotPcs)
+           /\ stopped' = p
+           /\ UNCHANGED <<core, lc, atMax, fullOK, pins>>
 
-Next == \/ \E p \in Producers : ProducerThread(p)
-        \/ \E c \in Consumers : ConsumerThread(c)
+(* Every thread is done, but for the one that stopped: the run is over (not a deadlock). *)
+Finished == /\ \A p \in Procs : lc[p].pc = "Done" \/ stopped = p
+            /\ UNCHANGED vars
+
+Next == \/ \E p \in Procs : Step(p)
+        \/ \E p \in Procs : Stop(p)
         \/ Finished
 
-(* Weak fairness of every thread: a thread that can always take a step eventually does. *)
+(* Weak fairness of every thread: a thread that can always take a step eventually does   *)
+(* (the stopped one cannot). Stop is not fair: a thread may or may not stop.             *)
 Spec == /\ Init /\ [][Next]_vars
-        /\ \A p \in Producers : WF_vars(ProducerThread(p))
-        /\ \A c \in Consumers : WF_vars(ConsumerThread(c))
+        /\ \A p \in Procs : WF_vars(Step(p))
 
 (***************************************************************************)
 (*                              PROPERTIES                                 *)
 (***************************************************************************)
 Completed(m) == m[2] <= sent[m[1]]           \* its push returned Ok
-Held(s) == Count(segs[s].cap, segs[s].tail) - Count(segs[s].cap, segs[s].head)
 (* The slots of segment s between its head and its tail (claimed by a producer, not  *)
 (* yet by a consumer) hold m.                                                        *)
 Pending(s, m) ==
@@ -765,19 +935,29 @@ Pending(s, m) ==
     IN \E k \in h..(t - 1) : segs[s].val[k % c] = m
 InHand(m) == \E c \in Consumers : lc[c].pc = "C_read"
                                   /\ segs[lc[c].cur].val[Idx(segs[lc[c].cur].cap, lc[c].loc)] = m
-RECURSIVE HeldFrom(_)
-HeldFrom(s) == IF s > Len(segs) THEN 0 ELSE Held(s) + HeldFrom(s + 1)
-Queued == HeldFrom(qhead)                    \* messages claimed by producers, not by consumers
-(* What `live` should hold once nothing is in flight: the last segment counts its      *)
-(* capacity, every older one still linked what it held when sealed (mod.rs:13-15).     *)
-Contribution(s) == IF s = Len(segs) THEN segs[s].cap ELSE segs[s].accounted
-RECURSIVE ContributionFrom(_)
-ContributionFrom(s) == IF s > Len(segs) THEN 0 ELSE Contribution(s) + ContributionFrom(s + 1)
-LiveExpected == ContributionFrom(qhead)
+(* What the chain holds against the maximum now (what `held` would sum if it ran in one *)
+(* step): an open ring its capacity, a sealed one what it still holds.                  *)
+Holds(s) == IF IsSealed(segs[s].tail) THEN Left(segs[s].cap, segs[s].tail, segs[s].head)
+            ELSE segs[s].cap
+RECURSIVE HoldsFrom(_)
+HoldsFrom(s) == IF s > Len(segs) THEN 0 ELSE Holds(s) + HoldsFrom(s + 1)
+HeldNow == HoldsFrom(qhead)
 
+LocalNames == {"cur", "rs", "nxt", "an", "w"}
 TypeOK ==
-    /\ qhead \in 1..Len(segs) /\ qtail \in 1..Len(segs) /\ live \in Int
-    /\ \A p \in Procs : lc[p].cur \in 0..Len(segs) /\ lc[p].rs \in 0..Len(segs)
+    /\ \A s \in 1..Len(segs) :
+          LET g == segs[s]
+          IN /\ g.cap \in 1..MaxCap /\ g.head \in Nat /\ g.tail \in Nat
+             /\ DOMAIN g.stamp = 0..(g.cap - 1) /\ DOMAIN g.val = 0..(g.cap - 1)
+             /\ \A i \in 0..(g.cap - 1) : g.stamp[i] \in Nat /\ g.val[i] \in Msgs \cup {NoMsg}
+             /\ g.next \in 0..Len(segs)
+    /\ qhead \in 1..Len(segs) /\ qtail \in 1..Len(segs)
+    /\ \A p \in Procs : \A f \in LocalNames : lc[p][f] \in 0..Len(segs)
+    /\ stopped \in {NoStop} \cup Procs
+    /\ atMax \in [Producers -> BOOLEAN]
+    /\ \A p \in Producers : sent[p] \in 0..Pushes(p)
+    /\ delivered \in [Msgs -> Nat]
+    /\ retired \subseteq 1..Len(segs)
 
 (* No loss: every message whose push returned Ok has been popped, is in the hands of   *)
 (* the consumer that claimed it, or waits in a slot between a segment's head and tail. *)
@@ -802,49 +982,62 @@ PerProducerFIFO == fifoOK
 NoPhantom == /\ ~emptyRead
              /\ \A m \in Msgs : delivered[m] > 0 => Completed(m)
 
-(* Bounded capacity (mod.rs:13-15, "the number of queued messages never exceeds it"):   *)
-(* the messages queued never exceed max_capacity, nor `live`; `live` never exceeds      *)
-(* max_capacity; and the seal before a successor's installation always leaves room      *)
-(* under the maximum (the debug_assert of mod.rs:236).                                  *)
+(* Capacity ("Capacity" in mod.rs:20-35): the messages queued never exceed max_capacity, *)
+(* and neither does what the chain holds against it.                                    *)
 QueuedWithinMax == Queued <= MaxCap
-QueuedWithinLive == Queued <= live
-LiveWithinMax == 0 <= live /\ live <= MaxCap
-SealLeavesRoom == assertOK
-BoundedCapacity == QueuedWithinMax /\ QueuedWithinLive /\ LiveWithinMax /\ SealLeavesRoom
+HeldWithinMax == HeldNow <= MaxCap
+BoundedCapacity == QueuedWithinMax /\ HeldWithinMax
 
-(* Successors are installed one at a time: segments form one chain in allocation order,  *)
-(* and every segment but the newest is sealed.                                           *)
+(* No early Full (mod.rs:27-30): a push is refused only when the queue held max_capacity *)
+(* messages at one of the steps of the check that refused it (CheckPcs).                 *)
+FullOnlyAtMax == fullOK
+
+(* The debug_asserts: link_successor is called on a sealed ring (resize.rs:79), a       *)
+(* successor has at least one slot (segment.rs:64), and a ring linked meanwhile has a   *)
+(* non-null `next` (resize.rs:83 would dereference it).                                  *)
+DebugAsserts == assertOK
+
+(* Successors are linked one at a time: segments form one chain in link order, and     *)
+(* every segment but the newest is sealed (sealed before it was linked).                 *)
 OneChain == \A s \in 1..Len(segs) :
                 /\ segs[s].next \in {Null, s + 1}
                 /\ (s < Len(segs) => IsSealed(segs[s].tail))
 
-(* reclaim::retire's contract (reclaim.rs:16-20): a retired segment is behind both head *)
+(* The limbo's contract (`retire`, resize.rs:214-219): a retired segment is behind head *)
 (* and tail, so no thread pinning later can reach it, and no thread touches a segment    *)
-(* after the collector may have freed it.                                                *)
+(* after the limbo may have freed it.                                                     *)
 SafeReclamation ==
     /\ \A s \in retired : s < qhead /\ s < qtail
-    /\ \A p \in Procs : InOp(p) => \A x \in {lc[p].cur, lc[p].rs, lc[p].nxt, lc[p].succ} \ {Null} : ~Freed(x)
+    /\ \A p \in Procs : InOp(p) => \A f \in LocalNames : lc[p][f] # Null => ~Freed(lc[p][f])
 
-(* Once every thread is done: every message was popped exactly once, nothing is queued,  *)
-(* and `live` equals what the segments still linked account for (at least 1).           *)
+(* Once every thread is done: every message was popped exactly once, nothing is queued, *)
+(* head and tail are at the last ring, which is open, and what the chain holds is in     *)
+(* 1..max_capacity.                                                                      *)
 Quiescent == Terminated =>
     /\ \A m \in Msgs : delivered[m] = 1
     /\ Queued = 0
-    /\ live = LiveExpected
-    /\ live >= 1
-(* The last loom model's check (loom_tests.rs:223-227): a finished queue holds at least *)
-(* min_capacity.                                                                         *)
-QuiescentAboveMin == Terminated => live >= MinCap
+    /\ qhead = Len(segs) /\ qtail = Len(segs)
+    /\ ~IsSealed(segs[Len(segs)].tail)
+    /\ HeldNow >= 1
+(* The loom models' check (loom_tests.rs:223-227): a finished queue holds at least       *)
+(* min_capacity.                                                                          *)
+QuiescentAboveMin == Terminated => HeldNow >= MinCap
 
-(* Liveness, under weak fairness of every thread (consumers keep popping until every     *)
-(* message has been popped):                                                              *)
+(* Liveness, under weak fairness of every thread. With MayStop = {} (nobody stops;       *)
+(* consumers keep popping until every message has been popped):                          *)
 (* every message pushed is eventually popped. Both predicates only ever become true, so  *)
 (* `Completed(m) ~> delivered[m] > 0` is equivalent to the form below, which TLC checks   *)
-(* without a tableau (several times faster).                                              *)
+(* without a tableau.                                                                     *)
 EveryPushPopped == \A m \in Msgs : <>[](Completed(m) => delivered[m] > 0)
 EveryPushPoppedLeadsTo == \A m \in Msgs : Completed(m) ~> (delivered[m] > 0)
 (* every push eventually succeeds: Full at the maximum only lasts until consumers make room *)
-EveryPushCompletes == <>(\A p \in Producers : sent[p] = MsgsPerProducer)
+EveryPushCompletes == <>(\A p \in Producers : sent[p] = Pushes(p))
 (* and the run ends (with Quiescent: every message pushed and popped exactly once). *)
 Terminates == <>Terminated
+
+(* Lock-freedom (mod.rs:37-43): whichever one thread stops for good, wherever (Stop),     *)
+(* every call of every other thread returns: each push (Ok or Full), each pop (Some or   *)
+(* None). `InOp(p) ~> ~InOp(p)` in the equivalent form TLC checks without a tableau.      *)
+CallsReturn == \A p \in Procs : []<>(~InOp(p) \/ stopped = p)
+CallsReturnLeadsTo == \A p \in Procs : (InOp(p) /\ stopped # p) ~> (~InOp(p) \/ stopped = p)
 =============================================================================
