@@ -4,7 +4,7 @@
 //!
 //! - a log that owes more than `max_capacity` reopens with its own declaration;
 //! - a push refused as `Full` or `Closed` never reappears after the process aborts (the
-//!   child process re-executes this binary, like `persist_crash.rs`);
+//!   child process re-executes this binary, like `crash.rs`);
 //! - a message too large for a record is refused before anything is written.
 
 use std::process::Command;
@@ -124,7 +124,7 @@ fn a_refused_push_never_reappears_after_abort() {
     let dir = tempfile::tempdir().unwrap();
     let status = Command::new(std::env::current_exe().unwrap())
         .args([
-            "refusal_child",
+            "regressions::refusal_child",
             "--exact",
             "--nocapture",
             "--test-threads=1",
@@ -272,7 +272,7 @@ fn a_segment_cut_short_during_recovery_never_kills_the_process() {
         }
         let output = Command::new(std::env::current_exe().unwrap())
             .args([
-                "truncation_child",
+                "regressions::truncation_child",
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",

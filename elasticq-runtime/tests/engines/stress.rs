@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use elasticq::{Config, Engine, LockFreeQueue, LockedQueue, PopError, PushError, Stats};
+use elasticq_runtime::{Config, Engine, LockFreeQueue, LockedQueue, PopError, PushError, Stats};
 
 /// (producer id, sequence number within that producer).
 type Msg = (u32, u32);

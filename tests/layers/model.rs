@@ -4,7 +4,7 @@
 //!
 //! The layers are exercised through the runtime types the generated queues wrap
 //! (`PriorityLevels`, `Partitioned`, `MapQueue`) over both engines; the generated API on top
-//! of them is covered by tests/derive_layers.rs.
+//! of them is covered by tests/derive/layers.rs.
 
 use std::collections::{HashMap, VecDeque};
 

@@ -2,7 +2,9 @@
 //! The processor: PartitionedBuffer's processing cycle (one worker per partition, batches
 //! every interval, retries, dead letters, option changes, shutdown) ported to elasticq's
 //! generated queues, on tokio tasks and on threads. Persisted queues are in
-//! `processor_persist.rs`.
+//! `persist.rs`.
+
+mod persist;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;

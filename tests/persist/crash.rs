@@ -5,7 +5,7 @@
 //! # Protocol
 //!
 //! The test binary re-executes itself as the child: the parent spawns
-//! `current_exe() crash_child --exact --nocapture --test-threads=1` with the environment
+//! `current_exe() crash::crash_child --exact --nocapture --test-threads=1` with the environment
 //! variable `ELASTICQ_CRASH_CHILD` set to the child's role; [`crash_child`] returns at once
 //! when the variable is not set, so it is a no-op in an ordinary `cargo test` run. The roles:
 //!
@@ -69,8 +69,8 @@ use elasticq::{ElasticQueue, Error, PersistError};
 const CHILD_ENV: &str = "ELASTICQ_CRASH_CHILD";
 /// Overrides the seed of the random kill moments and acknowledgement choices.
 const SEED_ENV: &str = "ELASTICQ_CRASH_SEED";
-/// The name of the child's test, as `--exact` wants it.
-const CHILD_TEST: &str = "crash_child";
+/// The name of the child's test, as `--exact` wants it: its path in the `persist` test crate.
+const CHILD_TEST: &str = "crash::crash_child";
 /// Small segments: the log rolls often, and creating a segment (zero-filled) is cheap.
 const SEGMENT_BYTES: u64 = 64 * 1024;
 /// Pushing threads in the `push` child.
@@ -287,7 +287,7 @@ impl Running {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                // Ours start at '@'; the harness may have printed "test crash_child ... "
+                // Ours start at '@'; the harness may have printed "test crash::crash_child ... "
                 // just before the first one.
                 if let Some(at) = line.find('@') {
                     if sender.send(line[at..].to_string()).is_err() {

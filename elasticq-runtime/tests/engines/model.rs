@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use elasticq::{
+use elasticq_runtime::{
     Config, Engine, Error, LockFreeQueue, LockedQueue, PopError, PushError, MAX_CAPACITY,
 };
 use proptest::prelude::*;

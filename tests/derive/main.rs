@@ -1,0 +1,19 @@
+//! What `#[derive(ElasticQueue)]`, `#[elasticq::queue]`, `#[derive(Priority)]` and
+//! `#[derive(Codec)]` generate, exercised as a user would, one module per part of the
+//! generated API:
+//!
+//! - `api`: every call of the generated API, on each accepted shape of message;
+//! - `layers`: priorities, partitions and map mode;
+//! - `metrics`: the series a queue declared with `metrics = "label"` reports;
+//! - `persist`: persisted queues (opening, log settings, deliveries, `codec = serde`);
+//! - `codec`: `#[derive(Codec)]` round trips and malformed input;
+//! - `async_api`: `push_async`, `pop_async`, `stream()` and `sink()` over every composition.
+//!
+//! Compile-time errors are in `tests/ui.rs`.
+
+mod api;
+mod async_api;
+mod codec;
+mod layers;
+mod metrics;
+mod persist;
