@@ -12,7 +12,7 @@ use std::time::Duration;
 use elasticq::{Cause, ElasticQueue, Failure};
 use parking_lot::Mutex;
 
-const HOUR: Duration = Duration::from_secs(3600);
+use crate::common::HOUR;
 
 #[derive(ElasticQueue, Clone, Debug, PartialEq)]
 #[elastic_queue(partitions = 2, persist(sync = every_write))]
