@@ -6,10 +6,11 @@ use proc_macro2::Span;
 use syn::spanned::Spanned as _;
 use syn::{GenericParam, Type};
 
-use crate::ast::{Message, QueueDecl};
-use crate::attr::{Mode, PartitionCount, QueueAttrs, Spanned};
 use crate::errors::Errors;
-use crate::roles::PriorityKind;
+use crate::parse::attr::{Mode, PartitionCount, QueueAttrs};
+use crate::parse::read::Spanned;
+use crate::parse::roles::PriorityKind;
+use crate::parse::{Message, QueueDecl};
 
 /// The most priority levels a message may have (the runtime's limit).
 const MAX_LEVELS: usize = 1 << 16;

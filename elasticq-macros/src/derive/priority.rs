@@ -5,8 +5,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident};
 
-use crate::attr::crate_path;
 use crate::errors::Errors;
+use crate::parse::attr::crate_path;
 
 const MAX_LEVELS: usize = 1 << 16;
 

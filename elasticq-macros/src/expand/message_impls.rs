@@ -8,11 +8,12 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Fields, Ident, LitStr};
 
-use crate::ast::Message;
-use crate::attr::{ContainerKey, Mode, Spanned};
-use crate::roles::{PriorityKind, VariantLevel};
+use crate::parse::attr::{ContainerKey, Mode};
+use crate::parse::read::Spanned;
+use crate::parse::roles::{PriorityKind, VariantLevel};
+use crate::parse::Message;
 
-pub(crate) fn message_impls(
+pub(super) fn message_impls(
     message: &Message<'_>,
     private: &TokenStream,
     queue: &Ident,
