@@ -10,6 +10,7 @@ mod check;
 mod derive;
 mod errors;
 mod expand;
+mod fallback;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -28,9 +29,11 @@ pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
     if let Some(message) = &message {
         check::message(message, &mut errors);
     }
-    match (errors.finish(), message) {
-        (Ok(()), Some(message)) => expand::derive(&input, &message).into(),
-        (Err(error), _) => error.into_compile_error().into(),
+    match (errors.finish(), &message) {
+        (Ok(()), Some(message)) => expand::derive(&input, message).into(),
+        (Err(error), _) => {
+            fallback::derive(&input, message.as_ref().map(|m| &m.attrs), error).into()
+        }
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }
 }
@@ -70,6 +73,7 @@ pub fn derive_codec(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn queue(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = parse_macro_input!(item as syn::Item);
+    let written = item.clone();
     let mut errors = Errors::default();
     let decl = parse::QueueDecl::from_attribute(args.into(), item, &mut errors);
     if let Some(decl) = &decl {
@@ -77,7 +81,7 @@ pub fn queue(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     match (errors.finish(), decl) {
         (Ok(()), Some(decl)) => expand::queue_decl(&decl).into(),
-        (Err(error), _) => error.into_compile_error().into(),
+        (Err(error), _) => fallback::queue(&written, error).into(),
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }
 }

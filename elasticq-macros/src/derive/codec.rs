@@ -101,6 +101,7 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
     };
 
     Some(quote! {
+        #[automatically_derived]
         impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
             const MIN_ENCODED_LEN: #usize = #min_len;
 

@@ -83,6 +83,7 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
         }
     });
     let trait_impl = quote! {
+        #[automatically_derived]
         impl #impl_generics #private::GeneratedQueue for #ident #ty_generics #impl_where {
             type Message = #message;
             type Item = #item;

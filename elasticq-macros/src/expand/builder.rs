@@ -34,10 +34,10 @@ pub(super) fn builder(
         impl_generics,
         ty_generics,
         impl_where,
+        struct_where,
         ..
     } = cx;
     let (vis, ident, generics) = (spec.vis, &spec.ident, spec.generics);
-    let where_clause = &generics.where_clause;
     let builder_doc = docs_builder;
     let config = declared_config(spec.attrs, private);
     let persist_field = &persist.field;
@@ -54,7 +54,7 @@ pub(super) fn builder(
     let f64 = quote!(::core::primitive::f64);
     let item = quote! {
         #[doc = #builder_doc]
-        #vis struct #builder #generics #where_clause {
+        #vis struct #builder #generics #struct_where {
             config: #private::Config,
             #persist_field
             queue: #private::PhantomData<#ident #ty_generics>,

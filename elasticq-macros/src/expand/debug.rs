@@ -21,6 +21,7 @@ pub(super) fn debug_impls(spec: &QueueSpec<'_>, cx: &Cx, builder: &Ident) -> Tok
     let builder_name = LitStr::new(&builder.to_string(), ident.span());
     let name = LitStr::new(&ident.to_string(), ident.span());
     quote! {
+        #[automatically_derived]
         impl #impl_generics #private::Debug for #ident #ty_generics #impl_where {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter
@@ -30,6 +31,7 @@ pub(super) fn debug_impls(spec: &QueueSpec<'_>, cx: &Cx, builder: &Ident) -> Tok
             }
         }
 
+        #[automatically_derived]
         impl #impl_generics #private::Debug for #builder #ty_generics #impl_where {
             fn fmt(&self, #formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
                 #formatter

@@ -48,6 +48,8 @@ struct QueueSpec<'a> {
     /// What generated the queue, for the docs.
     origin: String,
     layers: Layers,
+    /// A bound every item of the queue carries (`#[elasticq::queue]`: that the message is one).
+    gate: Option<TokenStream>,
 }
 
 /// What every part of the queue's expansion shares.
@@ -57,6 +59,8 @@ struct Cx {
     ty_generics: TokenStream,
     /// The queue's where clause, with the bounds persistence and metrics add.
     impl_where: TokenStream,
+    /// The where clause of the queue's and the builder's structs.
+    struct_where: TokenStream,
     /// How generated code calls the composition: through `Engine` and `Lane`, or, for a
     /// persisted queue, through `Persistent`'s inherent methods of the same names.
     engine_trait: TokenStream,
@@ -87,6 +91,7 @@ pub(crate) fn derive(input: &DeriveInput, message: &Message<'_>) -> TokenStream 
         message_name: ident.to_string(),
         origin: format!("`#[derive(ElasticQueue)]` on [`{ident}`]"),
         layers: Layers::of_message(message),
+        gate: None,
     });
     let impls = message_impls::message_impls(message, &private, &queue);
     let codec = persist::codec_impl(input, message);
@@ -101,24 +106,25 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
     let private = private_path(decl.attrs.krate.as_ref());
     let message = &decl.message;
     let message_name = message.to_token_stream().to_string().replace(' ', "");
-    // Spanned on the message type, so that a type that does not derive ElasticQueue is
-    // reported there, with the note `Message` carries.
-    let assertion = quote::quote_spanned! {syn::spanned::Spanned::span(message)=>
-        const _: fn() = || {
-            fn declared_message_must_derive_elastic_queue<M: #private::Message>() {}
-            declared_message_must_derive_elastic_queue::<#message>();
-        };
-    };
-    let not_map_mode = {
+    let at = syn::spanned::Spanned::span(message);
+    // The one check that the message derives ElasticQueue, spanned on it: the only place
+    // where `M: Message` is proved, so a type that does not derive is reported once, there,
+    // with the note `Message` carries. (The same constant refuses a map-mode message.)
+    let message_check = {
         let text = format!(
             "`{message_name}` is a map-mode message (`mode = map`): `#[elasticq::queue]` \
              declares FIFO queues and cannot keep its entries by key; use the \
              `{message_name}Queue` its derive generates"
         );
-        quote::quote_spanned! {syn::spanned::Spanned::span(message)=>
+        quote::quote_spanned! {at=>
             const _: () = ::core::assert!(!<#message as #private::Message>::MAP_MODE, #text);
         }
     };
+    // Every other item assumes `M: Message` instead of proving it again, each proof a copy of
+    // the error above. A bound under `for<'__m>` is not a trivial bound, so rustc does not
+    // check it where it is written, only where the items are used; a message that derives
+    // ElasticQueue meets it everywhere.
+    let gate = quote_spanned!(at=> for<'__m> #message: #private::Message);
     // `fair` shares pops between the message's priority levels: it must have some.
     let fair_needs_levels = decl.attrs.fair_key.map(|span| {
         quote::quote_spanned! {span=>
@@ -138,10 +144,10 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
         message_name: message_name.clone(),
         origin: format!("`#[elasticq::queue(message = {message_name})]`"),
         layers: Layers::of_queue_decl(decl),
+        gate: Some(gate),
     });
     quote! {
-        #assertion
-        #not_map_mode
+        #message_check
         #fair_needs_levels
         #items
     }
@@ -173,7 +179,13 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     // must be sendable and own its data.
     let metrics_bound = (spec.attrs.metrics.is_some() && !generics.params.is_empty())
         .then(|| quote!(#message: ::core::marker::Send + 'static));
-    let extra: Vec<TokenStream> = persist.bound.iter().cloned().chain(metrics_bound).collect();
+    let extra: Vec<TokenStream> = persist
+        .bound
+        .iter()
+        .cloned()
+        .chain(metrics_bound)
+        .chain(spec.gate.clone())
+        .collect();
     let impl_where = match (where_clause, extra.is_empty()) {
         (_, true) => quote!(#where_clause),
         (Some(clause), false) => {
@@ -181,6 +193,14 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             quote!(where #(#predicates,)* #(#extra),*)
         }
         (None, false) => quote!(where #(#extra),*),
+    };
+    let struct_where = match (where_clause, &spec.gate) {
+        (_, None) => quote!(#where_clause),
+        (Some(clause), Some(gate)) => {
+            let predicates = clause.predicates.iter();
+            quote!(where #(#predicates,)* #gate)
+        }
+        (None, Some(gate)) => quote!(where #gate),
     };
     let (engine_trait, lane_trait) = if persisted {
         (quote!(#private::Persistent), quote!(#private::Persistent))
@@ -192,6 +212,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         impl_generics: quote!(#impl_generics),
         ty_generics: quote!(#ty_generics),
         impl_where,
+        struct_where,
         engine_trait,
         lane_trait,
         inner_ref,
@@ -227,6 +248,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         impl_generics,
         ty_generics,
         impl_where,
+        struct_where,
         ..
     } = &cx;
     let queue_doc = &docs.queue;
@@ -242,7 +264,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     quote! {
         #(#outer)*
         #[doc = #queue_doc]
-        #vis struct #ident #generics #where_clause {
+        #vis struct #ident #generics #struct_where {
             inner: #inner,
             signals: #private::Signals,
         }

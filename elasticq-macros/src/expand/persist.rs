@@ -149,6 +149,7 @@ pub(super) fn codec_impl(input: &DeriveInput, message: &Message<'_>) -> TokenStr
             let input_bytes = Ident::new("__input", Span::mixed_site());
             quote_spanned! {span=>
                 #private::serde_enabled!{}
+                #[automatically_derived]
                 impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
                     fn encode(&self, #out: &mut #private::Vec<::core::primitive::u8>) {
                         #private::serde_encode(self, #out)
