@@ -1,10 +1,10 @@
 //! Procedural macros for elasticq: `#[derive(ElasticQueue)]` and `#[elasticq::queue]`.
 //!
 //! Use them through the `elasticq` crate, which re-exports both and documents them. The crate
-//! is split as [`parse`], [`check`] and [`expand`]; errors from parsing and checking are
+//! is split as `parse`, `check` and `expand`; errors from parsing and checking are
 //! accumulated and reported together, each on the token at fault, and an input with errors
-//! still expands to the [`fallback`] that keeps the rest of the user's code from follow-on
-//! errors. The `Priority` and `Codec` derives live in [`derive`].
+//! still expands to the `fallback` that keeps the rest of the user's code from follow-on
+//! errors. The `Priority` and `Codec` derives live in `derive`.
 
 mod check;
 mod derive;
