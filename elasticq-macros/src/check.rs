@@ -1,20 +1,62 @@
-//! Semantic rules a declaration must keep, checked before any code is generated. Every
-//! broken rule is reported, each on the token at fault, with what to write instead.
+//! Semantic rules a declaration must keep, checked before any code is generated: one rule a
+//! function (serde_derive's `check.rs`), each reporting every breach it finds on the token
+//! at fault, with what to write instead. [`message`] and [`queue_decl`] run the rules of
+//! their site in a fixed order, which is the order the errors are reported in.
 
 use elasticq_runtime::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
 use proc_macro2::Span;
 use syn::spanned::Spanned as _;
 use syn::{GenericParam, Type};
 
-use crate::ast::{Message, QueueDecl};
-use crate::attr::{Mode, PartitionCount, QueueAttrs, Spanned};
 use crate::errors::Errors;
-use crate::roles::PriorityKind;
+use crate::parse::attr::{Mode, PartitionCount, QueueAttrs};
+use crate::parse::keys::Key;
+use crate::parse::read::Spanned;
+use crate::parse::roles::PriorityKind;
+use crate::parse::{Message, QueueDecl};
 
 /// The most priority levels a message may have (the runtime's limit).
 const MAX_LEVELS: usize = 1 << 16;
 
 pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
+    owns_its_data(message, errors);
+    sizes(&message.attrs, errors);
+    partitions_in_range(&message.attrs, errors);
+    fair_pops_at_least_once(&message.attrs, errors);
+    levels_in_range(message, errors);
+    variant_levels_in_range(message, errors);
+    fair_needs_priority(message, errors);
+    one_partition_key(message, errors);
+    if is_map(&message.attrs) {
+        map_mode_has_a_key(message, errors);
+        map_mode_takes_no_queue_layers(message, errors);
+    } else {
+        key_and_version_need_map_mode(message, errors);
+    }
+    codec_needs_persist(&message.attrs, errors);
+    map_mode_is_not_persisted(&message.attrs, errors);
+}
+
+pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
+    declared_queue_is_not_generic(decl, errors);
+    message_is_a_type(decl, errors);
+    sizes(&decl.attrs, errors);
+    partitions_in_range(&decl.attrs, errors);
+    fair_pops_at_least_once(&decl.attrs, errors);
+}
+
+fn is_map(attrs: &QueueAttrs) -> bool {
+    matches!(
+        attrs.mode,
+        Some(Spanned {
+            value: Mode::Map,
+            ..
+        })
+    )
+}
+
+/// A queue hands messages to other threads, so a message has no lifetime parameter.
+fn owns_its_data(message: &Message<'_>, errors: &mut Errors) {
     for param in &message.generics.params {
         if let GenericParam::Lifetime(lifetime) = param {
             errors.at(
@@ -28,14 +70,10 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
             );
         }
     }
-    sizes(&message.attrs, errors);
-    layers(&message.attrs, errors);
-    roles(message, errors);
-    persistence(&message.attrs, errors);
 }
 
-/// `codec` only means something for a persisted message, and map mode is not persisted.
-fn persistence(attrs: &QueueAttrs, errors: &mut Errors) {
+/// `codec` only means something for a persisted message.
+fn codec_needs_persist(attrs: &QueueAttrs, errors: &mut Errors) {
     if let (Some(codec), None) = (&attrs.codec, &attrs.persist_key) {
         errors.at(
             codec.span,
@@ -43,14 +81,11 @@ fn persistence(attrs: &QueueAttrs, errors: &mut Errors) {
              persisted: add `persist(sync = every_write)`, or remove `codec`",
         );
     }
-    let map = matches!(
-        attrs.mode,
-        Some(Spanned {
-            value: Mode::Map,
-            ..
-        })
-    );
-    if let (true, Some(span)) = (map, attrs.persist_key) {
+}
+
+/// The log keeps a queue's order, which map mode does not have.
+fn map_mode_is_not_persisted(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let (true, Some(span)) = (is_map(attrs), attrs.persist_key) {
         errors.at(
             span,
             "a map-mode message cannot be persisted: the log keeps a queue's order, not \
@@ -59,7 +94,8 @@ fn persistence(attrs: &QueueAttrs, errors: &mut Errors) {
     }
 }
 
-pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
+/// The queue `#[elasticq::queue]` declares is a plain type; the message carries generics.
+fn declared_queue_is_not_generic(decl: &QueueDecl, errors: &mut Errors) {
     if !decl.item.generics.params.is_empty() {
         errors.spanned(
             &decl.item.generics,
@@ -67,18 +103,19 @@ pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
              message its arguments instead, e.g. `message = Event<u32>`",
         );
     }
+}
+
+fn message_is_a_type(decl: &QueueDecl, errors: &mut Errors) {
     if let Type::Infer(infer) = &decl.message {
         errors.at(
             infer.span(),
             "`message` must name a type, e.g. `message = Publish`",
         );
     }
-    sizes(&decl.attrs, errors);
-    layers(&decl.attrs, errors);
 }
 
-/// `partitions` and `fair`, which both sites take.
-fn layers(attrs: &QueueAttrs, errors: &mut Errors) {
+/// `partitions = N` with N from 1 to the runtime's limit.
+fn partitions_in_range(attrs: &QueueAttrs, errors: &mut Errors) {
     if let Some(Spanned {
         value: PartitionCount::Count(n),
         span,
@@ -97,6 +134,9 @@ fn layers(attrs: &QueueAttrs, errors: &mut Errors) {
             );
         }
     }
+}
+
+fn fair_pops_at_least_once(attrs: &QueueAttrs, errors: &mut Errors) {
     if let Some(fair) = &attrs.fair {
         if fair.value == 0 {
             errors.at(
@@ -108,10 +148,9 @@ fn layers(attrs: &QueueAttrs, errors: &mut Errors) {
     }
 }
 
-/// The marks on fields and variants, and how they combine with the type's keys.
-fn roles(message: &Message<'_>, errors: &mut Errors) {
-    let (attrs, roles) = (&message.attrs, &message.roles);
-    if let Some(priority) = &roles.priority {
+/// `priority(levels = N)` with N from 1 to the runtime's limit.
+fn levels_in_range(message: &Message<'_>, errors: &mut Errors) {
+    if let Some(priority) = &message.roles.priority {
         if let PriorityKind::Integer { levels } = &priority.kind {
             if levels.value == 0 {
                 errors.at(
@@ -127,7 +166,10 @@ fn roles(message: &Message<'_>, errors: &mut Errors) {
             }
         }
     }
-    for variant in &roles.variant_levels {
+}
+
+fn variant_levels_in_range(message: &Message<'_>, errors: &mut Errors) {
+    for variant in &message.roles.variant_levels {
         if let Some(level) = &variant.level {
             if level.value >= MAX_LEVELS {
                 errors.at(
@@ -137,90 +179,106 @@ fn roles(message: &Message<'_>, errors: &mut Errors) {
             }
         }
     }
-    let map = matches!(
-        attrs.mode,
-        Some(Spanned {
-            value: Mode::Map,
-            ..
-        })
-    );
+}
+
+/// `fair` shares pops between priority levels (map mode reports it on its own).
+fn fair_needs_priority(message: &Message<'_>, errors: &mut Errors) {
+    let roles = &message.roles;
     let has_priority = roles.priority.is_some() || !roles.variant_levels.is_empty();
-    if let (Some(fair), false, false) = (attrs.fair_key, has_priority, map) {
+    if let (Some(fair), false, false) =
+        (message.attrs.fair_key, has_priority, is_map(&message.attrs))
+    {
         errors.at(
             fair,
             "`fair` shares pops between priority levels, and this message has none: mark its \
              priority field with `#[elastic_queue(priority)]`, or remove `fair`",
         );
     }
-    if let (Some(_), Some(container)) = (&roles.partition_key, &attrs.partition_key) {
+}
+
+fn one_partition_key(message: &Message<'_>, errors: &mut Errors) {
+    if let (Some(_), Some(container)) = (&message.roles.partition_key, &message.attrs.partition_key)
+    {
         errors.at(
             container.span,
             "two partition keys: a field is marked `#[elastic_queue(partition_key)]` and the \
              type says `partition_key = ...`; keep one of them",
         );
     }
-    if let (true, Some(mode)) = (map, &attrs.mode) {
-        if message.is_enum {
-            errors.at(
-                mode.span,
-                "map mode keeps one entry per key field, and an enum has no field to mark: \
-                 declare the message as a struct with a `#[elastic_queue(key)]` field",
-            );
-        } else if roles.key.is_none() {
-            errors.at(
-                mode.span,
-                "map mode keeps one entry per key, and no field is the key: mark it with \
-                 `#[elastic_queue(key)]`",
-            );
+}
+
+/// Map mode keeps one entry per key field, so a map-mode message is a struct with one.
+fn map_mode_has_a_key(message: &Message<'_>, errors: &mut Errors) {
+    let Some(mode) = &message.attrs.mode else {
+        return;
+    };
+    if message.is_enum {
+        errors.at(
+            mode.span,
+            "map mode keeps one entry per key field, and an enum has no field to mark: \
+             declare the message as a struct with a `#[elastic_queue(key)]` field",
+        );
+    } else if message.roles.key.is_none() {
+        errors.at(
+            mode.span,
+            "map mode keeps one entry per key, and no field is the key: mark it with \
+             `#[elastic_queue(key)]`",
+        );
+    }
+}
+
+/// Map mode has no priorities, routes by its key and has its own engine: the keys of those
+/// layers do not apply.
+fn map_mode_takes_no_queue_layers(message: &Message<'_>, errors: &mut Errors) {
+    let (attrs, roles) = (&message.attrs, &message.roles);
+    let map_rule = |what: &str| {
+        format!("{what} does not apply in map mode, which keeps entries by key in first-insertion order")
+    };
+    if let Some(priority) = &roles.priority {
+        errors.at(priority.field.span, map_rule("a priority"));
+    }
+    for variant in &roles.variant_levels {
+        if let Some(level) = &variant.level {
+            errors.at(level.span, map_rule("a variant's priority"));
         }
-        let map_rule = |what: &str| {
-            format!("{what} does not apply in map mode, which keeps entries by key in first-insertion order")
-        };
-        if let Some(priority) = &roles.priority {
-            errors.at(priority.field.span, map_rule("a priority"));
-        }
-        for variant in &roles.variant_levels {
-            if let Some(level) = &variant.level {
-                errors.at(level.span, map_rule("a variant's priority"));
-            }
-        }
-        if let Some(field) = &roles.partition_key {
+    }
+    if let Some(field) = &roles.partition_key {
+        errors.at(
+            field.span,
+            "map mode partitions by the `key` field; remove `partition_key`",
+        );
+    }
+    if let Some(key) = &attrs.partition_key {
+        errors.at(
+            key.span,
+            "map mode partitions by the `key` field; remove `partition_key`",
+        );
+    }
+    if let Some(engine) = &attrs.engine {
+        errors.at(
+            engine.span,
+            "map mode keeps each partition's entries in a map under its own lock; `engine` \
+             does not apply: remove it",
+        );
+    }
+    if let Some(fair) = attrs.fair_key {
+        errors.at(fair, map_rule("`fair`"));
+    }
+}
+
+fn key_and_version_need_map_mode(message: &Message<'_>, errors: &mut Errors) {
+    let (attrs, roles) = (&message.attrs, &message.roles);
+    for (field, key) in [(&roles.key, Key::MapKey), (&roles.version, Key::Version)] {
+        if let Some(field) = field {
+            let fix = if attrs.mode.is_some() {
+                "change `mode = queue` to `mode = map`"
+            } else {
+                "add `#[elastic_queue(mode = map)]` to the type"
+            };
             errors.at(
                 field.span,
-                "map mode partitions by the `key` field; remove `partition_key`",
+                format!("`{key}` marks a field of a map-mode message: {fix}, or remove the mark"),
             );
-        }
-        if let Some(key) = &attrs.partition_key {
-            errors.at(
-                key.span,
-                "map mode partitions by the `key` field; remove `partition_key`",
-            );
-        }
-        if let Some(engine) = &attrs.engine {
-            errors.at(
-                engine.span,
-                "map mode keeps each partition's entries in a map under its own lock; `engine` \
-                 does not apply: remove it",
-            );
-        }
-        if let Some(fair) = attrs.fair_key {
-            errors.at(fair, map_rule("`fair`"));
-        }
-    } else {
-        for (field, key) in [(&roles.key, "key"), (&roles.version, "version")] {
-            if let Some(field) = field {
-                let fix = if attrs.mode.is_some() {
-                    "change `mode = queue` to `mode = map`"
-                } else {
-                    "add `#[elastic_queue(mode = map)]` to the type"
-                };
-                errors.at(
-                    field.span,
-                    format!(
-                        "`{key}` marks a field of a map-mode message: {fix}, or remove the mark"
-                    ),
-                );
-            }
         }
     }
 }
@@ -356,10 +414,8 @@ fn sizes(attrs: &QueueAttrs, errors: &mut Errors) {
         if let Err(error) = config.validate() {
             let layered = matches!(
                 error,
-                elasticq_runtime::Error::InvalidConfig {
-                    field: "partitions" | "max_consecutive",
-                    ..
-                }
+                elasticq_runtime::Error::InvalidConfig { field, .. }
+                    if field == Key::Partitions.name() || field == Key::MaxConsecutive.name()
             );
             if !layered {
                 problems.push((Span::call_site(), error.to_string()));

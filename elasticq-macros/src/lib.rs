@@ -1,20 +1,17 @@
 //! Procedural macros for elasticq: `#[derive(ElasticQueue)]` and `#[elasticq::queue]`.
 //!
 //! Use them through the `elasticq` crate, which re-exports both and documents them. The crate
-//! is split as parse (`ast`, `attr`), check (`check`) and expand (`expand`); errors from
-//! parsing and checking are accumulated and reported together, each on the token at fault.
+//! is split as `parse`, `check` and `expand`; errors from parsing and checking are
+//! accumulated and reported together, each on the token at fault, and an input with errors
+//! still expands to the `fallback` that keeps the rest of the user's code from follow-on
+//! errors. The `Priority` and `Codec` derives live in `derive`.
 
-mod ast;
-mod attr;
 mod check;
-mod codec;
+mod derive;
 mod errors;
 mod expand;
-mod impls;
-mod persist_keys;
-mod priority;
-mod roles;
-mod suggest;
+mod fallback;
+mod parse;
 
 use proc_macro::TokenStream;
 use syn::parse_macro_input;
@@ -28,17 +25,15 @@ use crate::errors::Errors;
 pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
     let mut errors = Errors::default();
-    let message = ast::Message::from_derive(&input, &mut errors);
+    let message = parse::Message::from_derive(&input, &mut errors);
     if let Some(message) = &message {
         check::message(message, &mut errors);
     }
-    match (errors.finish(), message) {
-        (Ok(()), Some(message)) => {
-            let mut expanded = expand::derive(&message);
-            expanded.extend(codec::for_persisted(&input, &message));
-            expanded.into()
+    match (errors.finish(), &message) {
+        (Ok(()), Some(message)) => expand::derive(&input, message).into(),
+        (Err(error), _) => {
+            fallback::derive(&input, message.as_ref().map(|m| &m.attrs), error).into()
         }
-        (Err(error), _) => error.into_compile_error().into(),
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }
 }
@@ -50,7 +45,7 @@ pub fn derive_elastic_queue(input: TokenStream) -> TokenStream {
 pub fn derive_priority(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
     let mut errors = Errors::default();
-    let expanded = priority::derive(&input, &mut errors);
+    let expanded = derive::priority::derive(&input, &mut errors);
     match (errors.finish(), expanded) {
         (Ok(()), Some(expanded)) => expanded.into(),
         (Err(error), _) => error.into_compile_error().into(),
@@ -65,7 +60,7 @@ pub fn derive_priority(input: TokenStream) -> TokenStream {
 pub fn derive_codec(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as syn::DeriveInput);
     let mut errors = Errors::default();
-    let expanded = codec::derive(&input, &mut errors);
+    let expanded = derive::codec::derive(&input, &mut errors);
     match (errors.finish(), expanded) {
         (Ok(()), Some(expanded)) => expanded.into(),
         (Err(error), _) => error.into_compile_error().into(),
@@ -78,14 +73,15 @@ pub fn derive_codec(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn queue(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = parse_macro_input!(item as syn::Item);
+    let written = item.clone();
     let mut errors = Errors::default();
-    let decl = ast::QueueDecl::from_attribute(args.into(), item, &mut errors);
+    let decl = parse::QueueDecl::from_attribute(args.into(), item, &mut errors);
     if let Some(decl) = &decl {
         check::queue_decl(decl, &mut errors);
     }
     match (errors.finish(), decl) {
         (Ok(()), Some(decl)) => expand::queue_decl(&decl).into(),
-        (Err(error), _) => error.into_compile_error().into(),
+        (Err(error), _) => fallback::queue(&written, error).into(),
         (Ok(()), None) => unreachable!("a rejected input always reports an error"),
     }
 }

@@ -7,18 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Ident;
 
-use super::QueueSpec;
-
-/// What `async_api` needs from the queue's other items.
-pub(super) struct Context<'a> {
-    pub(super) private: &'a TokenStream,
-    pub(super) impl_generics: TokenStream,
-    pub(super) ty_generics: TokenStream,
-    pub(super) impl_where: &'a TokenStream,
-    /// How the generated code calls the inner composition (`Engine` or `Persistent`).
-    pub(super) engine_trait: &'a TokenStream,
-    pub(super) persisted: bool,
-}
+use super::{Cx, QueueSpec};
 
 pub(super) struct AsyncItems {
     /// Inherent methods (inside the queue's `impl` block).
@@ -27,17 +16,18 @@ pub(super) struct AsyncItems {
     pub(super) trait_impl: TokenStream,
 }
 
-pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
-    let Context {
+pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
+    let Cx {
         private,
         impl_generics,
         ty_generics,
         impl_where,
         engine_trait,
+        inner_ref,
         persisted,
+        ..
     } = cx;
     let (vis, ident, message) = (spec.vis, &spec.ident, &spec.message);
-    let inner_ref = spec.inner_ref();
     let name = syn::LitStr::new(&ident.to_string(), ident.span());
     let usize = quote!(::core::primitive::usize);
     let value = Ident::new("__message", Span::mixed_site());
@@ -93,6 +83,7 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Context<'_>) -> AsyncItems {
         }
     });
     let trait_impl = quote! {
+        #[automatically_derived]
         impl #impl_generics #private::GeneratedQueue for #ident #ty_generics #impl_where {
             type Message = #message;
             type Item = #item;

@@ -8,11 +8,12 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Fields, Ident, LitStr};
 
-use crate::ast::Message;
-use crate::attr::{ContainerKey, Mode, Spanned};
-use crate::roles::{PriorityKind, VariantLevel};
+use crate::parse::attr::{ContainerKey, Mode};
+use crate::parse::read::Spanned;
+use crate::parse::roles::{PriorityKind, VariantLevel};
+use crate::parse::Message;
 
-pub(crate) fn message_impls(
+pub(super) fn message_impls(
     message: &Message<'_>,
     private: &TokenStream,
     queue: &Ident,
@@ -64,6 +65,7 @@ pub(crate) fn message_impls(
             quote!(#lanes_param)
         };
         quote! {
+            #[automatically_derived]
             #head #private::Durable for #this {
                 type RecordedLanes<#lanes_param: #private::Lane<#private::Recorded<Self>>> = #recorded;
             }
@@ -73,6 +75,7 @@ pub(crate) fn message_impls(
     let map = map_impl(message, private, &head, &this);
 
     quote! {
+        #[automatically_derived]
         #head #private::Message for #this {
             type Queue = #queue #ty_generics;
             type Lanes<#lanes_param: #private::Lane<Self>> = #lanes;
@@ -166,6 +169,7 @@ fn priority_impl(
         }
     };
     quote! {
+        #[automatically_derived]
         #head #private::Prioritized for #this {
             type Level = #level_ty;
             const LEVELS: #usize = #levels;
@@ -212,6 +216,7 @@ fn partition_key_impl(
         return None;
     };
     Some(quote! {
+        #[automatically_derived]
         #head #private::PartitionKey for #this {
             type Key = #key;
         }
@@ -252,6 +257,7 @@ fn map_impl(
         ),
     };
     Some(quote! {
+        #[automatically_derived]
         #head #private::MapMessage for #this {
             #key_type
             #version_type

@@ -5,9 +5,10 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
 use syn::{Expr, ExprPath};
 
-use crate::attr::{empty_parens, set, skip_value, value_of, Spanned};
 use crate::errors::Errors;
-use crate::suggest::one_of;
+use crate::parse::keys::Key;
+use crate::parse::read::{empty_parens, set, skip_value, value_of, Spanned};
+use crate::parse::suggest::one_of;
 
 /// When a persisted queue syncs its log.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub(crate) fn parse_persist(
     }
     let mut found = None;
     meta.parse_nested_meta(|inner| {
-        if !inner.path.is_ident("sync") {
+        if !Key::Sync.is(&inner.path) {
             errors.at(
                 inner.path.span(),
                 format!("`persist(...)` takes one key, `sync`: write {EXAMPLE}"),
@@ -66,7 +67,7 @@ pub(crate) fn parse_persist(
             return skip_value(&inner);
         }
         let value = parse_sync(&inner, errors)?;
-        set(&mut found, value, "sync", inner.path.span(), errors);
+        set(&mut found, value, Key::Sync, inner.path.span(), errors);
         Ok(())
     })?;
     Ok(found)
@@ -76,7 +77,7 @@ fn parse_sync(
     meta: &ParseNestedMeta<'_>,
     errors: &mut Errors,
 ) -> syn::Result<Option<Spanned<SyncKind>>> {
-    let Some(input) = value_of(meta, "sync", "sync = every_write", errors)? else {
+    let Some(input) = value_of(meta, Key::Sync, "sync = every_write", errors)? else {
         return Ok(None);
     };
     // `periodic(ms = N)` is a call expression to syn; read it by hand for spans on its parts.
@@ -131,7 +132,7 @@ fn periodic_ms(call: &syn::ExprCall, errors: &mut Errors) -> Option<SyncKind> {
         );
         return None;
     };
-    if !matches!(&*assign.left, Expr::Path(p) if p.path.is_ident("ms")) {
+    if !matches!(&*assign.left, Expr::Path(p) if Key::Ms.is(&p.path)) {
         errors.spanned(
             &assign.left,
             format!("`periodic(...)` takes one key, `ms`: write {PERIODIC}"),
@@ -172,7 +173,7 @@ pub(crate) fn parse_codec(
     meta: &ParseNestedMeta<'_>,
     errors: &mut Errors,
 ) -> syn::Result<Option<Spanned<CodecKind>>> {
-    let Some(input) = value_of(meta, "codec", "codec = serde", errors)? else {
+    let Some(input) = value_of(meta, Key::Codec, "codec = serde", errors)? else {
         return Ok(None);
     };
     let expr: Expr = input.parse()?;

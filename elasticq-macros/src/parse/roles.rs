@@ -4,14 +4,13 @@
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
-use syn::{Attribute, Data, Fields, Ident, Member, Token, Type, Variant};
+use syn::{Data, Fields, Ident, Member, Token, Type, Variant};
 
-use crate::attr::{empty_parens, parse_usize, set, skip_value, Spanned};
 use crate::errors::Errors;
-use crate::suggest::{nearest, one_of};
+use crate::parse::keys::{ours, Key, Site};
+use crate::parse::read::{empty_parens, parse_usize, set, skip_value, Spanned};
+use crate::parse::suggest::{nearest, one_of};
 
-const FIELD_KEYS: &[&str] = &["priority", "partition_key", "key", "version"];
-const VARIANT_KEYS: &[&str] = &["priority"];
 const INTEGERS: &[&str] = &[
     "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
 ];
@@ -109,10 +108,11 @@ impl<'a> Roles<'a> {
         errors: &mut Errors,
     ) -> syn::Result<()> {
         let span = meta.path.span();
-        let Some(key) = meta.path.get_ident().map(Ident::to_string) else {
+        let field_keys = Site::Field.keys();
+        let Some(written) = meta.path.get_ident().map(Ident::to_string) else {
             errors.at(
                 span,
-                format!("expected a field key: {}", one_of(FIELD_KEYS)),
+                format!("expected a field key: {}", one_of(&field_keys)),
             );
             return skip_value(meta);
         };
@@ -121,15 +121,15 @@ impl<'a> Roles<'a> {
             ty: ty.clone(),
             span,
         };
-        match key.as_str() {
-            "priority" => {
+        match Key::at(Site::Field, &written) {
+            Some(key @ Key::Priority) => {
                 let Some(kind) = parse_priority_kind(meta, ty, errors)? else {
                     return Ok(());
                 };
                 let mark = PriorityField { field, kind };
-                mark_once(&mut self.priority, mark, |p| &p.field, "priority", errors);
+                mark_once(&mut self.priority, mark, |p| &p.field, key, errors);
             }
-            "partition_key" | "key" | "version" => {
+            Some(key @ (Key::PartitionKey | Key::MapKey | Key::Version)) => {
                 if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
                     errors.at(
                         span,
@@ -139,26 +139,35 @@ impl<'a> Roles<'a> {
                     );
                     skip_value(meta)?;
                 }
-                let slot = match key.as_str() {
-                    "partition_key" => &mut self.partition_key,
-                    "key" => &mut self.key,
+                let slot = match key {
+                    Key::PartitionKey => &mut self.partition_key,
+                    Key::MapKey => &mut self.key,
                     _ => &mut self.version,
                 };
-                mark_once(slot, field, |f| f, &key, errors);
+                mark_once(slot, field, |f| f, key, errors);
             }
             _ => {
-                let hint = match (nearest(&key, FIELD_KEYS), key.as_str()) {
+                let key = written;
+                let hint = match (nearest(&key, &field_keys), Key::named(&key)) {
                     (Some(near), _) => format!("did you mean `{near}`? "),
-                    (None, "engine" | "capacity" | "partitions" | "fair" | "mode" | "name") => {
-                        format!("`{key}` is a key of the queue: put it on the type; ")
-                    }
+                    (
+                        None,
+                        Some(
+                            Key::Engine
+                            | Key::Capacity
+                            | Key::Partitions
+                            | Key::Fair
+                            | Key::Mode
+                            | Key::Name,
+                        ),
+                    ) => format!("`{key}` is a key of the queue: put it on the type; "),
                     _ => String::new(),
                 };
                 errors.at(
                     span,
                     format!(
                         "unknown field key `{key}`; {hint}a field can be marked {}",
-                        one_of(FIELD_KEYS)
+                        one_of(&field_keys)
                     ),
                 );
                 skip_value(meta)?;
@@ -168,16 +177,12 @@ impl<'a> Roles<'a> {
     }
 }
 
-fn ours(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
-    attrs.iter().filter(|a| a.path().is_ident("elastic_queue"))
-}
-
 /// Records `mark` unless a field already has this role, which is reported on the new one.
 fn mark_once<T>(
     slot: &mut Option<T>,
     mark: T,
     field_of: impl Fn(&T) -> &MarkedField,
-    role: &str,
+    role: Key,
     errors: &mut Errors,
 ) {
     if let Some(first) = slot {
@@ -238,7 +243,7 @@ fn parse_priority_kind(
     }
     let mut levels = None;
     meta.parse_nested_meta(|inner| {
-        if !inner.path.is_ident("levels") {
+        if !Key::Levels.is(&inner.path) {
             errors.at(
                 inner.path.span(),
                 "`priority(...)` takes one key, `levels`: write `priority(levels = 3)`",
@@ -247,12 +252,12 @@ fn parse_priority_kind(
         }
         let value = parse_usize(
             &inner,
-            "levels",
+            Key::Levels,
             "priority(levels = 3)",
             "the number of priority levels",
             errors,
         )?;
-        set(&mut levels, value, "levels", inner.path.span(), errors);
+        set(&mut levels, value, Key::Levels, inner.path.span(), errors);
         Ok(())
     })?;
     Ok(levels.map(|levels| PriorityKind::Integer { levels }))
@@ -269,10 +274,10 @@ fn parse_variant_key(
         .get_ident()
         .map(Ident::to_string)
         .unwrap_or_default();
-    if key != "priority" {
-        let hint = match (nearest(&key, VARIANT_KEYS), key.as_str()) {
+    if Key::at(Site::Variant, &key) != Some(Key::Priority) {
+        let hint = match (nearest(&key, &Site::Variant.keys()), Key::named(&key)) {
             (Some(near), _) => format!("did you mean `{near}`? "),
-            (None, "partition_key") => {
+            (None, Some(Key::PartitionKey)) => {
                 "route an enum with `#[elastic_queue(partition_key = Self::route)]` on the \
                  type; "
                     .to_owned()
@@ -290,12 +295,12 @@ fn parse_variant_key(
     }
     let value = parse_usize(
         meta,
-        "priority",
+        Key::Priority,
         "priority = 2",
         "the variant's level (0 is the lowest)",
         errors,
     )?;
-    set(level, value, "priority", span, errors);
+    set(level, value, Key::Priority, span, errors);
     Ok(())
 }
 

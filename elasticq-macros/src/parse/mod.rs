@@ -1,15 +1,27 @@
-//! The macro input as a model: the message a derive is on, or the unit struct
-//! `#[elasticq::queue]` turns into a queue, each with its parsed keys.
+//! Parse: the macro input as a model, the message a derive is on or the unit struct
+//! `#[elasticq::queue]` turns into a queue, each with its keys parsed with their spans.
+//!
+//! [`keys`] spells every key once with the sites that accept it; [`attr`] parses the queue's
+//! keys (one parser for both sites) into [`QueueAttrs`], from the value parsers in
+//! [`values`], [`persist`] and the primitives in [`read`]; [`roles`] reads the marks on fields
+//! and variants. Nothing here judges whether the keys make sense together: `check` does.
+
+pub(crate) mod attr;
+pub(crate) mod keys;
+pub(crate) mod persist;
+pub(crate) mod read;
+pub(crate) mod roles;
+pub(crate) mod suggest;
+mod values;
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser as _;
-use syn::{
-    Attribute, Data, DeriveInput, Fields, Generics, Ident, Item, ItemStruct, Type, Visibility,
-};
+use syn::{Data, DeriveInput, Fields, Generics, Ident, Item, ItemStruct, Type, Visibility};
 
-use crate::attr::{self, QueueAttrs, Site};
 use crate::errors::Errors;
-use crate::roles::Roles;
+use crate::parse::attr::QueueAttrs;
+use crate::parse::keys::{ours, Key, Site};
+use crate::parse::roles::Roles;
 
 /// A type deriving `ElasticQueue`.
 pub(crate) struct Message<'a> {
@@ -27,9 +39,10 @@ impl<'a> Message<'a> {
     /// Reads the derive input; `None` when it cannot be a message at all (a union).
     pub(crate) fn from_derive(input: &'a DeriveInput, errors: &mut Errors) -> Option<Self> {
         let mut attrs = QueueAttrs::default();
-        for attribute in input.attrs.iter().filter(|a| is_ours(a)) {
-            let parsed = attribute
-                .parse_nested_meta(|meta| attr::parse_key(&meta, Site::Derive, &mut attrs, errors));
+        for attribute in ours(&input.attrs) {
+            let parsed = attribute.parse_nested_meta(|meta| {
+                attr::parse_key(&meta, Site::Container, &mut attrs, errors)
+            });
             if let Err(error) = parsed {
                 errors.push(error);
             }
@@ -73,9 +86,8 @@ impl QueueDecl {
         errors: &mut Errors,
     ) -> Option<Self> {
         let mut attrs = QueueAttrs::default();
-        let parser = syn::meta::parser(|meta| {
-            attr::parse_key(&meta, Site::QueueAttribute, &mut attrs, errors)
-        });
+        let parser =
+            syn::meta::parser(|meta| attr::parse_key(&meta, Site::QueueArgs, &mut attrs, errors));
         if let Err(error) = parser.parse2(args) {
             errors.push(error);
         }
@@ -83,8 +95,11 @@ impl QueueDecl {
         if !attrs.message_written {
             errors.at(
                 Span::call_site(),
-                "missing `message`: name the message type this queue carries, e.g. \
-                 `#[elasticq::queue(message = Publish)]`",
+                format!(
+                    "missing `{key}`: name the message type this queue carries, e.g. \
+                     `#[elasticq::queue({key} = Publish)]`",
+                    key = Key::Message
+                ),
             );
         }
         let item = match item {
@@ -114,8 +129,4 @@ impl QueueDecl {
             attrs,
         })
     }
-}
-
-fn is_ours(attribute: &Attribute) -> bool {
-    attribute.path().is_ident("elastic_queue")
 }

@@ -5,8 +5,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, Ident};
 
-use crate::attr::crate_path;
 use crate::errors::Errors;
+use crate::parse::attr::crate_path;
 
 const MAX_LEVELS: usize = 1 << 16;
 
@@ -92,6 +92,7 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
     let usize = quote!(::core::primitive::usize);
     let name = syn::LitStr::new(&ident.to_string(), ident.span());
     Some(quote! {
+        #[automatically_derived]
         impl #impl_generics #private::Priority for #ident #ty_generics #where_clause {
             const LEVELS: #usize = #count;
 
@@ -111,6 +112,7 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
         }
 
         // A priority is persisted as its level, so a persisted message may carry one.
+        #[automatically_derived]
         impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
             fn encode(&self, __out: &mut #private::Vec<::core::primitive::u8>) {
                 #private::encode_varint(<Self as #private::Priority>::level(self) as ::core::primitive::u64, __out)

@@ -6,44 +6,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{parse_quote, Data, DeriveInput, Fields, GenericParam, Ident, LitStr};
 
-use crate::ast::Message;
-use crate::attr::crate_path;
 use crate::errors::Errors;
-
-/// The `Codec` impl the ElasticQueue derive writes for a persisted message: field by field
-/// as `#[derive(Codec)]` would, or through serde with `codec = serde`.
-pub(crate) fn for_persisted(input: &DeriveInput, message: &Message<'_>) -> TokenStream {
-    if message.attrs.persist.is_none() {
-        return TokenStream::new();
-    }
-    let private = match &message.attrs.krate {
-        Some(path) => quote!(#path::__private),
-        None => quote!(::elasticq::__private),
-    };
-    match &message.attrs.codec {
-        Some(codec) => {
-            let span = codec.span;
-            let ident = message.ident;
-            let (impl_generics, ty_generics, where_clause) = message.generics.split_for_impl();
-            let out = Ident::new("__out", Span::mixed_site());
-            let input_bytes = Ident::new("__input", Span::mixed_site());
-            quote_spanned! {span=>
-                #private::serde_enabled!{}
-                impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
-                    fn encode(&self, #out: &mut #private::Vec<::core::primitive::u8>) {
-                        #private::serde_encode(self, #out)
-                    }
-                    fn decode(#input_bytes: &mut &[::core::primitive::u8]) -> #private::Result<Self, #private::DecodeError> {
-                        #private::serde_decode(#input_bytes)
-                    }
-                }
-            }
-        }
-        // The derive already checked the attributes, so parsing them again reports nothing
-        // new; a union never gets here.
-        None => derive(input, &mut Errors::default()).unwrap_or_default(),
-    }
-}
+use crate::parse::attr::crate_path;
 
 pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenStream> {
     // A type deriving ElasticQueue too carries the queue's keys, which that derive checks.
@@ -137,6 +101,7 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
     };
 
     Some(quote! {
+        #[automatically_derived]
         impl #impl_generics #private::Codec for #ident #ty_generics #where_clause {
             const MIN_ENCODED_LEN: #usize = #min_len;
 
