@@ -228,6 +228,8 @@ impl Config {
     }
 
     /// Whether the partitions are `auto` (resolved when the queue is built).
+    // Only the persistence layer asks.
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) fn partitions_are_auto(&self) -> bool {
         self.partitions == Partitions::Auto
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::logs::Logs;
-use crate::PersistError;
+use super::PersistError;
 
 /// A message taken with [`Persistent::pop_delivery`], not yet acknowledged: if it is never
 /// acknowledged (dropped, or the process dies first), the next `open` of the queue delivers
