@@ -169,7 +169,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     }
 
     /// Writes `message` to the log, then queues it. Returns once the record is as durable
-    /// as the [`SyncPolicy`] promises (on disk, under `EveryWrite`). A full or closed queue
+    /// as the [`SyncPolicy`](super::SyncPolicy) promises (on disk, under `EveryWrite`). A full or closed queue
     /// hands the message back (its record is withdrawn); so does a log that cannot be
     /// written ([`PushError::Persist`]).
     ///

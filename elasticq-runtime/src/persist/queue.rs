@@ -33,7 +33,7 @@ use crate::wait::WaitQueue;
 ///   under [`SyncPolicy::EveryWrite`] (sharing the `fdatasync` with concurrent pushes), and
 ///   only then makes the message visible to consumers.
 /// - `pop` (and every other call that takes messages out) acknowledges the record at once;
-///   [`pop_delivery`](Self::pop_delivery) leaves that to [`Delivery::ack`], and a delivery
+///   [`pop_delivery`](Self::pop_delivery) leaves that to [`Delivery::ack`](super::Delivery::ack), and a delivery
 ///   not acknowledged before a crash is delivered again by the next [`open`](Self::open).
 /// - `open` reads the log back: the messages not acknowledged, in their order, in their
 ///   partitions and levels, everything before the first torn or corrupt record (what was
