@@ -1,4 +1,8 @@
 //! Queue sizing: the capacities and growth rules every engine is built from.
+//!
+//! At the crate root because every folder reads it: engines and layers are built from a
+//! [`Config`], the persistence layer records its partition count, and the derive's checks
+//! (`elasticq-macros`) validate declared values with the same rules.
 
 use crate::error::Error;
 

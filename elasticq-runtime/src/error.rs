@@ -1,5 +1,9 @@
 //! The error types: configuration errors, and the failures of push and pop that hand the
 //! message back.
+//!
+//! At the crate root because every call of every engine, layer and generated queue returns
+//! them; the persistence layer's own error, `PersistError`, lives in `persist/` and is
+//! wrapped here.
 
 use std::fmt;
 
