@@ -50,7 +50,7 @@ pub use elasticq_runtime::{
     ProcessorStats, PushAsync, QueueSink, QueueStream, ShutdownReport, TakenBatch,
     ThreadProcessorHandle, MAX_BACKOFF,
 };
-pub use elasticq_runtime::{Durable, GeneratedQueue, PersistError, Recorded, Signals};
+pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
 /// with `crate = ...`), so that the user's own items named `Result`, `Vec` or `Option` cannot
@@ -68,17 +68,17 @@ pub mod __private {
     pub use std::format;
     pub use std::vec::Vec;
 
-    pub use elasticq_runtime::{
-        decode_varint, encode_varint, stable_hash, Codec, Config, DecodeError, Engine, Entry,
-        Error, Fairness, IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue,
-        Message, PartitionKey, Partitioned, PopError, Prioritized, Priority, PriorityLevels,
-        PushError, Put, Stats,
-    };
+    pub use elasticq_runtime::__private::{decode_varint, encode_varint, Durable, Signals};
     #[cfg(feature = "serde")]
     pub use elasticq_runtime::{serde_decode, serde_encode};
+    pub use elasticq_runtime::{
+        stable_hash, Codec, Config, DecodeError, Engine, Entry, Error, Fairness, IntegerPriority,
+        Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned,
+        PopError, Prioritized, Priority, PriorityLevels, PushError, Put, Stats,
+    };
     #[cfg(feature = "persist")]
     pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};
-    pub use elasticq_runtime::{Durable, GeneratedQueue, PersistError, Recorded, Signals};
+    pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
     #[cfg(feature = "tokio")]
     pub use elasticq_runtime::{
         PopAsync, PopAsyncTimeout, ProcessorBuilder, PushAsync, QueueSink, QueueStream,

@@ -1,7 +1,7 @@
 ---------------------------- MODULE ElasticQueue ----------------------------
 (***************************************************************************)
-(* The lock-free engine of elasticq (`LockFreeQueue`,                      *)
-(* elasticq-runtime/src/lock_free/mod.rs, resize.rs, segment.rs) at the    *)
+(* The lock-free engine of elasticq (`LockFreeQueue`, mod.rs, resize.rs,   *)
+(* segment.rs of elasticq-runtime/src/engine/lock_free) at the             *)
 (* granularity of its atomic steps: every load, compare-exchange, fetch-op *)
 (* and store on shared memory is one step of its own; what a thread then   *)
 (* computes from the values it loaded (comparisons, `count`, `advance`,    *)
@@ -18,7 +18,7 @@
 (*                                                                         *)
 (* Each action names, in its comment, the Rust function and the statement  *)
 (* (file:line) it models, in mod.rs, resize.rs and segment.rs of           *)
-(* elasticq-runtime/src/lock_free.                                         *)
+(* elasticq-runtime/src/engine/lock_free.                                  *)
 (*                                                                         *)
 (* Memory reclamation (reclaim/) is abstract: `retire` hands a ring to the *)
 (* collector, which may free it once every thread pinned at that moment    *)

@@ -1,4 +1,8 @@
 //! Queue sizing: the capacities and growth rules every engine is built from.
+//!
+//! At the crate root because every folder reads it: engines and layers are built from a
+//! [`Config`], the persistence layer records its partition count, and the derive's checks
+//! (`elasticq-macros`) validate declared values with the same rules.
 
 use crate::error::Error;
 
@@ -228,6 +232,8 @@ impl Config {
     }
 
     /// Whether the partitions are `auto` (resolved when the queue is built).
+    // Only the persistence layer asks.
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) fn partitions_are_auto(&self) -> bool {
         self.partitions == Partitions::Auto
     }

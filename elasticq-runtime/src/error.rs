@@ -1,5 +1,9 @@
 //! The error types: configuration errors, and the failures of push and pop that hand the
 //! message back.
+//!
+//! At the crate root because every call of every engine, layer and generated queue returns
+//! them; the persistence layer's own error, `PersistError`, lives in `persist/` and is
+//! wrapped here.
 
 use std::fmt;
 
@@ -31,11 +35,11 @@ pub enum Error {
         requirement: String,
     },
     /// A persisted queue's log could not be opened or read back.
-    Persist(crate::PersistError),
+    Persist(crate::persist::PersistError),
 }
 
-impl From<crate::PersistError> for Error {
-    fn from(error: crate::PersistError) -> Self {
+impl From<crate::persist::PersistError> for Error {
+    fn from(error: crate::persist::PersistError) -> Self {
         Error::Persist(error)
     }
 }
@@ -89,7 +93,7 @@ pub enum PushError<T> {
     /// A persisted queue could not write the message's record to its log (or, under
     /// `EveryWrite`, sync it): the message was not queued. After a failed write or sync the
     /// log takes no more writes, as what reached the disk is unknown.
-    Persist(T, Box<crate::PersistError>),
+    Persist(T, Box<crate::persist::PersistError>),
 }
 
 impl<T> PushError<T> {

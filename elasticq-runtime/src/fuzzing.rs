@@ -11,10 +11,13 @@ use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::{
-    from_bytes, to_bytes, Codec, Config, DecodeError, Durable, Error, Lane, LockedQueue, Message,
-    PersistError, PersistOptions, Persistent, Recorded, SyncPolicy, MIN_SEGMENT_BYTES,
-};
+use crate::codec::{from_bytes, to_bytes, Codec, DecodeError};
+use crate::config::Config;
+use crate::engine::LockedQueue;
+use crate::error::Error;
+use crate::layer::Lane;
+use crate::message::{Durable, Message, Recorded};
+use crate::persist::{PersistError, PersistOptions, Persistent, SyncPolicy, MIN_SEGMENT_BYTES};
 
 use crate::persist::record::{self, Read, Record, ACK_RECORD, FRAME};
 

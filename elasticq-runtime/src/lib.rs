@@ -22,75 +22,89 @@
 //! assert_eq!(queue.pop(), Some(0));
 //! # Ok::<(), elasticq_runtime::Error>(())
 //! ```
+//!
+//! # Layout
+//!
+//! The folders are roles, from the bottom up; each `mod.rs` says what its folder may import.
+//! - `engine/`: the [`Engine`] trait and the engines (locked, lock-free, the sharded map).
+//! - `wait/`: blocking waits and the async signal; engines sleep through it.
+//! - `layer/`: the [`Lane`] trait, priority levels, partitions, metrics instrumentation.
+//! - `message/`: the traits the derive implements, which the layers are bounded by.
+//! - `persist/`: the write-ahead log and the persistence layer.
+//! - `queue/`: what generated queues share: [`GeneratedQueue`], futures, stream and sink.
+//! - `processor/`: the batch processor, over any [`GeneratedQueue`]; `codec/`: encodings.
+//!
+//! Crate-wide, at the root: `config` (every engine and layer is built from a [`Config`]),
+//! `error` (the errors every call returns), `stats` (the counters every engine and layer
+//! reports), and `sync`, the atomics every concurrent part reads through, loom's under
+//! `--cfg loom`.
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
-mod asynchronous;
 mod codec;
 mod config;
-mod doc_queue;
 mod engine;
 mod error;
-mod lane;
-mod levels;
-mod lock_free;
-mod locked;
-mod map;
+mod layer;
 mod message;
-#[cfg(feature = "metrics")]
-pub mod metrics;
-mod partition;
-#[cfg(feature = "persist")]
 mod persist;
-mod persist_error;
-mod priority;
 #[cfg(feature = "tokio")]
 mod processor;
-mod recorded;
+mod queue;
 mod stats;
 mod sync;
 mod wait;
 
-pub use asynchronous::{GeneratedQueue, Signal, Signals, Waiter};
-#[cfg(feature = "tokio")]
-pub use asynchronous::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
-pub use codec::{
-    decode_varint, encode_varint, from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH,
-};
+pub use codec::{from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH};
 #[cfg(feature = "serde")]
 pub use codec::{serde_decode, serde_encode};
 pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
-pub use engine::Engine;
+pub use engine::{
+    stable_hash, Engine, Entry, LockFreeQueue, LockedQueue, MapQueue, Put, StableHasher,
+};
 pub use error::{Error, PopError, PushError};
-pub use lane::Lane;
-pub use levels::PriorityLevels;
-pub use lock_free::LockFreeQueue;
-pub use locked::LockedQueue;
-pub use map::{Entry, MapMessage, MapQueue, Put};
-pub use message::{Message, PartitionKey};
 #[cfg(feature = "metrics")]
-pub use metrics::Instrumented;
-pub use partition::{stable_hash, Partitioned, StableHasher};
+pub use layer::metrics;
+#[cfg(feature = "metrics")]
+pub use layer::metrics::Instrumented;
+pub use layer::{Lane, Partitioned, PriorityLevels};
+pub use message::{
+    IntegerPriority, MapMessage, Message, PartitionKey, Prioritized, Priority, Recorded,
+};
+pub use persist::PersistError;
 #[cfg(feature = "persist")]
 pub use persist::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
-pub use persist_error::PersistError;
-pub use priority::{IntegerPriority, Prioritized, Priority};
 #[cfg(feature = "tokio")]
 pub use processor::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, ProcessorBuilder, ProcessorError,
     ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
     TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
-pub use recorded::{Durable, Recorded};
+pub use queue::GeneratedQueue;
+#[cfg(feature = "tokio")]
+pub use queue::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
 pub use stats::Stats;
+
+/// What generated code names besides the API: the plumbing between a generated queue and
+/// the runtime. Reachable for the derive's expansion (through `elasticq::__private`), not
+/// part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::codec::{decode_varint, encode_varint};
+    pub use crate::message::Durable;
+    pub use crate::queue::Signals;
+    pub use crate::wait::{Signal, Waiter};
+}
 
 #[doc(hidden)]
 pub mod __doc {
     //! Support for the runtime's own examples; not part of the API.
-    pub use crate::doc_queue::Jobs;
+    #[cfg(feature = "persist")]
+    pub use crate::persist::doc::{log_dir, Job, LogDir};
+    pub use crate::queue::doc::Jobs;
 }

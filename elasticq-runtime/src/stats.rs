@@ -1,4 +1,7 @@
 //! Counters every engine reports.
+//!
+//! At the crate root because every engine and layer reports a [`Stats`], and the layers sum
+//! their lanes' into their own.
 
 /// A snapshot of a queue's counters.
 ///

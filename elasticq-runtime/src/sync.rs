@@ -1,5 +1,8 @@
 //! The atomics, cells and spin helpers the lock-free engine is written with: the standard
 //! library's normally, loom's under `--cfg loom` so the models explore every interleaving.
+//!
+//! At the crate root because it is below every folder: engines, waits, layers and the log
+//! all take their atomics from here, so that one `--cfg loom` switches them all.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};

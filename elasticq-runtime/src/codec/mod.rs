@@ -254,7 +254,7 @@ pub(crate) fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], Decod
 ///
 /// ```
 /// let mut out = Vec::new();
-/// elasticq_runtime::encode_varint(300, &mut out);
+/// elasticq_runtime::__private::encode_varint(300, &mut out);
 /// assert_eq!(out, [0xac, 0x02]);
 /// ```
 pub fn encode_varint(mut value: u64, out: &mut Vec<u8>) {
@@ -269,7 +269,7 @@ pub fn encode_varint(mut value: u64, out: &mut Vec<u8>) {
 ///
 /// ```
 /// let mut input: &[u8] = &[0xac, 0x02, 9];
-/// assert_eq!(elasticq_runtime::decode_varint(&mut input), Ok(300));
+/// assert_eq!(elasticq_runtime::__private::decode_varint(&mut input), Ok(300));
 /// assert_eq!(input, [9]);
 /// ```
 pub fn decode_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {

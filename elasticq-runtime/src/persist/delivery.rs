@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::logs::Logs;
-use crate::PersistError;
+use super::PersistError;
 
-/// A message taken with [`Persistent::pop_delivery`], not yet acknowledged: if it is never
+/// A message taken with [`Persistent::pop_delivery`](super::Persistent::pop_delivery), not yet acknowledged: if it is never
 /// acknowledged (dropped, or the process dies first), the next `open` of the queue delivers
 /// it again. It derefs to the message.
 ///
@@ -29,7 +29,7 @@ pub struct Delivery<M> {
 }
 
 impl<M> Delivery<M> {
-    /// Acknowledges the message and hands it over. Under [`SyncPolicy::EveryWrite`] the
+    /// Acknowledges the message and hands it over. Under [`SyncPolicy::EveryWrite`](super::SyncPolicy::EveryWrite) the
     /// acknowledgement is on disk when this returns (so the message never comes back); under
     /// the other policies it is as durable as a push. On failure the message is handed back
     /// with the error, and it will be delivered again after the queue reopens.
@@ -55,7 +55,7 @@ impl<M> Delivery<M> {
     }
 
     /// Acknowledges a batch of deliveries, with one sync per partition under
-    /// [`SyncPolicy::EveryWrite`]; hands the messages over in order. On a failure, every
+    /// [`SyncPolicy::EveryWrite`](super::SyncPolicy::EveryWrite); hands the messages over in order. On a failure, every
     /// message comes back with the first error (none is certain to be acknowledged).
     ///
     /// ```

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::fs::{self, FileSystem, Open};
 use super::segment;
-use crate::PersistError;
+use super::PersistError;
 
 const LOCK: &str = "LOCK";
 /// How long a held lock is retried before `open` reports it held.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::Error;
+use crate::error::Error;
 
 /// When a persisted queue's writes reach the disk (`fdatasync`).
 ///

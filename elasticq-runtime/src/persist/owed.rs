@@ -21,8 +21,9 @@ use std::collections::VecDeque;
 use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
+use crate::error::PushError;
+use crate::message::Recorded;
 use crate::sync::{AtomicUsize, Ordering};
-use crate::{PushError, Recorded};
 
 /// The held messages of one partition, per level.
 struct Held<M> {

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Delivery, Persistent};
-use crate::{Durable, Engine, Lane, PopError, Recorded};
+use crate::engine::Engine;
+use crate::error::PopError;
+use crate::layer::Lane;
+use crate::message::{Durable, Recorded};
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     pub(super) fn acked(&self, recorded: Recorded<M>) -> M {
@@ -95,16 +98,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(3)).unwrap();
     /// assert_eq!(jobs.pop(), Some(Job(3)));
     /// assert_eq!(jobs.persist_stats().acks_written, 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop(&self) -> Option<M> {
@@ -118,16 +117,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-delivery-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-delivery");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(3)).unwrap();
     /// let delivery = jobs.pop_delivery().unwrap();
     /// assert_eq!(delivery.ack().unwrap(), Job(3)); // durable when it returns (EveryWrite)
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery(&self) -> Option<Delivery<M>> {
@@ -148,15 +143,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-from-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("delivery-from");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(3)).unwrap();
     /// assert_eq!(jobs.pop_delivery_from(0).map(|d| d.partition()), Some(0));
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_from(&self, partition: usize) -> Option<Delivery<M>> {
@@ -169,17 +160,13 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-delivery-batch-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("delivery-batch");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push_batch((0..5).map(Job)).unwrap();
     /// let batch = jobs.pop_delivery_batch_from(0, 3);
     /// assert_eq!(batch.len(), 3);
     /// assert_eq!(Delivery::ack_all(batch).unwrap(), vec![Job(0), Job(1), Job(2)]);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_batch_from(&self, partition: usize, max: usize) -> Vec<Delivery<M>> {
@@ -195,15 +182,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-batch");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push_batch((0..3).map(Job)).unwrap();
     /// assert_eq!(jobs.pop_batch(10).len(), 3);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch(&self, max: usize) -> Vec<M> {
@@ -215,14 +198,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     /// # use std::time::Duration;
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-timeout-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-timeout");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.pop_timeout(Duration::from_millis(1)).err(), Some(PopError::Timeout));
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Result<M, PopError> {
@@ -238,15 +217,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-level-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-level");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.pop_level(0), Some(Job(1)));
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_level(&self, level: usize) -> Option<M> {
@@ -258,16 +233,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-from-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-from");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap(); // no key: partitions in turn, from 0
     /// assert_eq!(jobs.pop_from(1), None);
     /// assert_eq!(jobs.pop_from(0), Some(Job(1)));
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_from(&self, partition: usize) -> Option<M> {
@@ -279,15 +250,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-pop-batch-from-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("pop-batch-from");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push_batch([Job(1), Job(2)]).unwrap();
     /// assert_eq!(jobs.pop_batch_from(0, 5), vec![Job(1), Job(2)]);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch_from(&self, partition: usize, max: usize) -> Vec<M> {
@@ -300,15 +267,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-drain-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("drain");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push_batch([Job(1), Job(2)]).unwrap();
     /// assert_eq!(jobs.drain(), vec![Job(1), Job(2)]);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn drain(&self) -> Vec<M> {
@@ -319,16 +282,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-clear-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("clear");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// jobs.clear();
     /// assert!(jobs.is_empty());
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn clear(&self) {

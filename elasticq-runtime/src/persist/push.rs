@@ -5,9 +5,13 @@
 use std::time::Duration;
 
 use super::log::Appended;
+use super::PersistError;
 use super::Persistent;
+use crate::engine::Engine;
+use crate::error::PushError;
+use crate::layer::Lane;
+use crate::message::{Durable, Recorded};
 use crate::sync::Ordering;
-use crate::{Durable, Engine, Lane, PersistError, PushError, Recorded};
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     fn partition_for(&self, message: &M) -> u32 {
@@ -165,21 +169,17 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     }
 
     /// Writes `message` to the log, then queues it. Returns once the record is as durable
-    /// as the [`SyncPolicy`] promises (on disk, under `EveryWrite`). A full or closed queue
+    /// as the [`SyncPolicy`](super::SyncPolicy) promises (on disk, under `EveryWrite`). A full or closed queue
     /// hands the message back (its record is withdrawn); so does a log that cannot be
     /// written ([`PushError::Persist`]).
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("push");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(7)).unwrap();
     /// assert_eq!(jobs.persist_stats().records_written, 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn push(&self, message: M) -> Result<(), PushError<M>> {
@@ -192,22 +192,18 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     /// # use std::time::Duration;
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-timeout-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("push-timeout");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().max_capacity(1), PersistOptions::new(&dir))?;
     /// jobs.push_timeout(Job(1), Duration::from_millis(1)).unwrap();
     /// let refused = jobs.push_timeout(Job(2), Duration::from_millis(1)).unwrap_err();
     /// assert!(refused.is_full());
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn push_timeout(&self, message: M, timeout: Duration) -> Result<(), PushError<M>> {
         let partition = self.partition_for(&message);
         let level = message.level();
-        let deadline = crate::engine::deadline_after(timeout);
+        let deadline = crate::wait::deadline_after(timeout);
         let mut message = message;
         loop {
             match self.try_push_counted(partition, message, false) {
@@ -236,16 +232,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # #[derive(Debug, PartialEq)] struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-push-batch-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("push-batch");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push_batch((0..100).map(Job)).unwrap();
     /// assert_eq!(jobs.persist_stats().fsyncs, 1);
     /// assert_eq!(jobs.pop_batch(2), vec![Job(0), Job(1)]);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn push_batch<I: IntoIterator<Item = M>>(&self, items: I) -> Result<(), PushError<Vec<M>>> {

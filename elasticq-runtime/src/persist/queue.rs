@@ -9,16 +9,21 @@ use crossbeam_utils::CachePadded;
 use super::directory::{self, Directory};
 use super::fs::{FileSystem, RealFs};
 use super::log::PartitionLog;
-use super::logs::{Logs, Syncer};
+use super::logs::Logs;
 use super::owed::Owed;
 use super::recover;
+use super::syncer::Syncer;
+use super::PersistError;
 use super::{PersistOptions, PersistStats, SyncPolicy};
+use crate::codec::Codec;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{Error, PushError};
+use crate::layer::{Lane, Partitioned};
+use crate::message::{Durable, Recorded};
+use crate::stats::Stats;
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait::WaitQueue;
-use crate::{
-    Codec, Config, Durable, Engine, Error, Lane, Partitioned, PersistError, PushError, Recorded,
-    Stats,
-};
 
 /// A queue whose messages are kept in a write-ahead log until they are delivered: the layer
 /// `persist(...)` adds to a generated queue, over [`Partitioned`] lanes `L` of
@@ -28,7 +33,7 @@ use crate::{
 ///   under [`SyncPolicy::EveryWrite`] (sharing the `fdatasync` with concurrent pushes), and
 ///   only then makes the message visible to consumers.
 /// - `pop` (and every other call that takes messages out) acknowledges the record at once;
-///   [`pop_delivery`](Self::pop_delivery) leaves that to [`Delivery::ack`], and a delivery
+///   [`pop_delivery`](Self::pop_delivery) leaves that to [`Delivery::ack`](super::Delivery::ack), and a delivery
 ///   not acknowledged before a crash is delivered again by the next [`open`](Self::open).
 /// - `open` reads the log back: the messages not acknowledged, in their order, in their
 ///   partitions and levels, everything before the first torn or corrupt record (what was
@@ -36,14 +41,7 @@ use crate::{
 ///
 /// ```
 /// use elasticq_runtime::{Config, LockedQueue, PersistOptions, Persistent, Recorded};
-/// # use elasticq_runtime::{Lane, Message, Durable};
-/// # #[derive(Debug, PartialEq)] struct Job(u32);
-/// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-/// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-/// # impl elasticq_runtime::Codec for Job {
-/// #     fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) }
-/// #     fn decode(input: &mut &[u8]) -> Result<Self, elasticq_runtime::DecodeError> { u32::decode(input).map(Job) }
-/// # }
+/// # use elasticq_runtime::__doc::Job;
 /// type Jobs = Persistent<Job, LockedQueue<Recorded<Job>>>;
 ///
 /// let dir = std::env::temp_dir().join(format!("elasticq-doc-persistent-{}", std::process::id()));
@@ -86,14 +84,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::{Config, LockedQueue, PersistOptions, PersistError, Persistent, Recorded, Error};
-    /// # use elasticq_runtime::{Lane, Message, Durable};
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl elasticq_runtime::Codec for Job {
-    /// #     fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) }
-    /// #     fn decode(input: &mut &[u8]) -> Result<Self, elasticq_runtime::DecodeError> { u32::decode(input).map(Job) }
-    /// # }
+    /// # use elasticq_runtime::__doc::Job;
     /// type Jobs = Persistent<Job, LockedQueue<Recorded<Job>>>;
     /// let dir = std::env::temp_dir().join(format!("elasticq-doc-open-{}", std::process::id()));
     /// let first = Jobs::open(Config::new(), PersistOptions::new(&dir))?;
@@ -207,18 +198,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-sync-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("sync");
     /// let options = PersistOptions::new(&dir).sync(SyncPolicy::None);
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), options)?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.persist_stats().fsyncs, 0);
     /// jobs.sync()?;
     /// assert_eq!(jobs.persist_stats().fsyncs, 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sync(&self) -> Result<(), PersistError> {
@@ -231,18 +218,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-compact-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("compact");
     /// let options = PersistOptions::new(&dir).sync(SyncPolicy::None).segment_bytes(4096);
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), options)?;
     /// jobs.push_batch((0..1000).map(Job)).unwrap();
     /// jobs.clear();
     /// assert!(jobs.compact()? > 0);
     /// assert_eq!(jobs.persist_stats().segments, 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn compact(&self) -> Result<u64, PersistError> {
@@ -257,15 +240,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-persist-stats-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("persist-stats");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// let stats = jobs.persist_stats();
     /// assert_eq!((stats.recovered, stats.cuts.len()), (0, 0));
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn persist_stats(&self) -> PersistStats {
@@ -292,14 +271,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-policy-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("policy");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.sync_policy(), SyncPolicy::EveryWrite);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn sync_policy(&self) -> SyncPolicy {
@@ -310,15 +285,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-queue-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("queue");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.queue().len(), 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn queue(&self) -> &Partitioned<Recorded<M>, L> {
@@ -329,14 +300,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("len");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.len(), 0);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len(&self) -> usize {
@@ -347,14 +314,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-is-empty-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("is-empty");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// assert!(jobs.is_empty());
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -365,15 +328,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-close-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("close");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.close();
     /// assert!(jobs.push(Job(1)).unwrap_err().is_closed());
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn close(&self) {
@@ -384,14 +343,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-capacity-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("capacity");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().initial_capacity(8), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.capacity(), 8);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn capacity(&self) -> usize {
@@ -402,14 +357,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-is-closed-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("is-closed");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// assert!(!jobs.is_closed());
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -420,14 +371,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-config-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("config");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.config().get_partitions(), 2);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn config(&self) -> &Config {
@@ -438,15 +385,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-level-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("len-level");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.len_level(0), 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_level(&self, level: usize) -> usize {
@@ -460,14 +403,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-partitions-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("partitions");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(3), PersistOptions::new(&dir))?;
     /// assert_eq!(jobs.partitions(), 3);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn partitions(&self) -> usize {
@@ -478,14 +417,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-partition-of-hash-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("partition-of-hash");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(3), PersistOptions::new(&dir))?;
     /// assert!(jobs.partition_of_hash(stable_hash("client-7")) < 3);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn partition_of_hash(&self, hash: u64) -> usize {
@@ -496,15 +431,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-len-partition-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("len-partition");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().partitions(2), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.len_partition(0) + jobs.len_partition(1), 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_partition(&self, partition: usize) -> usize {
@@ -515,15 +446,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-stats-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("stats");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
     /// jobs.push(Job(1)).unwrap();
     /// assert_eq!(jobs.stats().enqueued, 1);
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
@@ -553,13 +480,9 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
     ///
     /// ```
     /// # use elasticq_runtime::*;
-    /// # struct Job(u32);
-    /// # impl Message for Job { type Queue = (); type Lanes<E: Lane<Self>> = E; const NAME: &'static str = "Job"; }
-    /// # impl Durable for Job { type RecordedLanes<E: Lane<Recorded<Self>>> = E; }
-    /// # impl Codec for Job { fn encode(&self, out: &mut Vec<u8>) { self.0.encode(out) } fn decode(input: &mut &[u8]) -> Result<Self, DecodeError> { u32::decode(input).map(Job) } }
-    /// # let dir = std::env::temp_dir().join(format!("elasticq-doc-open-dir-{}", std::process::id()));
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("open-dir");
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open_dir(&dir)?;
-    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), Error>(())
     /// ```
     pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {

@@ -218,7 +218,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::Codec;
+    use crate::codec::Codec;
 
     fn records(bytes: &[u8]) -> (Vec<Record<'_>>, Read<'_>) {
         let mut at = 0;
@@ -331,7 +331,7 @@ mod tests {
             let intact = starts.iter().filter(|&&start| start <= at).count() - 1;
             prop_assert_eq!(found.len(), intact);
             for (seq, record) in found.iter().enumerate().take(intact) {
-                let expected = Record::Message { seq: seq as u64, level: 0, payload: &crate::to_bytes(&messages[seq])[..] };
+                let expected = Record::Message { seq: seq as u64, level: 0, payload: &crate::codec::to_bytes(&messages[seq])[..] };
                 prop_assert_eq!(*record, expected);
             }
         }

@@ -8,7 +8,8 @@ use super::fs::{self, FileSystem, LogFile, Open};
 use super::log::{Resume, SegmentInfo};
 use super::record::{self, Read, Record};
 use super::segment::{self, HEADER};
-use crate::{Codec, PersistError};
+use super::PersistError;
+use crate::codec::Codec;
 
 /// Bytes recovery did not keep: from `offset` in `path` (the saved copy is `path` with
 /// `.cut` appended).
@@ -139,12 +140,13 @@ pub(crate) fn recover<M: Codec>(
                         at += record_len;
                         continue;
                     };
-                    let message =
-                        crate::from_bytes::<M>(payload).map_err(|error| PersistError::Decode {
+                    let message = crate::codec::from_bytes::<M>(payload).map_err(|error| {
+                        PersistError::Decode {
                             path: path.clone(),
                             offset: at as u64,
                             error,
-                        })?;
+                        }
+                    })?;
                     owed.insert(seq, (messages.len(), position));
                     messages.push(Some(Found {
                         seq,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::fs::{FileSystem, LogFile, Open};
-use crate::PersistError;
+use super::PersistError;
 
 pub(crate) const HEADER: usize = 32;
 const MAGIC: &[u8; 8] = b"ELQ-WAL\0";

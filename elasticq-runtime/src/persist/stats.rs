@@ -2,7 +2,7 @@
 
 use super::recover::Cut;
 
-/// What a persisted queue's log has done (see [`Persistent::persist_stats`]).
+/// What a persisted queue's log has done (see [`Persistent::persist_stats`](super::Persistent::persist_stats)).
 ///
 /// ```
 /// use elasticq_runtime::PersistStats;

@@ -24,7 +24,7 @@ pub trait TakenBatch: Send + 'static {
     /// A copy of the items, for one attempt of the processor function.
     fn items(&self) -> Vec<Self::Item>;
     /// The batch was handled (processed, dead-lettered or dropped): acknowledge it.
-    fn settle(self) -> Result<(), crate::PersistError>;
+    fn settle(self) -> Result<(), crate::persist::PersistError>;
     /// The items, for a batch that was not handled; a persisted queue's messages stay in its
     /// log and are delivered again after it reopens.
     fn into_items(self) -> Vec<Self::Item>;
@@ -41,7 +41,7 @@ impl<T: Clone + Send + 'static> TakenBatch for Vec<T> {
         self.clone()
     }
 
-    fn settle(self) -> Result<(), crate::PersistError> {
+    fn settle(self) -> Result<(), crate::persist::PersistError> {
         Ok(())
     }
 
@@ -51,7 +51,7 @@ impl<T: Clone + Send + 'static> TakenBatch for Vec<T> {
 }
 
 #[cfg(feature = "persist")]
-impl<M: Clone + Send + 'static> TakenBatch for Vec<crate::Delivery<M>> {
+impl<M: Clone + Send + 'static> TakenBatch for Vec<crate::persist::Delivery<M>> {
     type Item = M;
 
     fn len(&self) -> usize {
@@ -64,15 +64,15 @@ impl<M: Clone + Send + 'static> TakenBatch for Vec<crate::Delivery<M>> {
             .collect()
     }
 
-    fn settle(self) -> Result<(), crate::PersistError> {
-        crate::Delivery::ack_all(self)
+    fn settle(self) -> Result<(), crate::persist::PersistError> {
+        crate::persist::Delivery::ack_all(self)
             .map(drop)
             .map_err(|failed| failed.error().clone())
     }
 
     fn into_items(self) -> Vec<M> {
         self.into_iter()
-            .map(crate::Delivery::into_unacked)
+            .map(crate::persist::Delivery::into_unacked)
             .collect()
     }
 }

@@ -20,7 +20,7 @@ pub use outcome::{Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, Proces
 pub use task::ProcessorHandle;
 pub use thread::ThreadProcessorHandle;
 
-use crate::GeneratedQueue;
+use crate::queue::GeneratedQueue;
 
 type Item<Q> = <<Q as GeneratedQueue>::Batch as TakenBatch>::Item;
 
@@ -314,7 +314,7 @@ fn next_drain(last: Instant, interval: Duration) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::__doc::Jobs;
+    use crate::queue::doc::Jobs;
 
     fn send_and_sync<T: Send + Sync>() {}
 

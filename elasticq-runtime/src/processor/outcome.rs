@@ -160,7 +160,7 @@ pub(crate) struct Report<'a> {
     pub(crate) partition: usize,
     pub(crate) counters: &'a Counters,
     /// The queue's own metrics (a labelled queue records processing there too).
-    pub(crate) metrics: &'a (dyn crate::asynchronous::ProcessingMetrics + Sync),
+    pub(crate) metrics: &'a (dyn crate::queue::ProcessingMetrics + Sync),
 }
 
 const TARGET: &str = "elasticq::processor";

@@ -16,7 +16,7 @@ use super::{
     Cause, DeadLetter, ProcessorError, ProcessorOptions, ProcessorSettings, ProcessorStats,
     ShutdownReport, TakenBatch,
 };
-use crate::GeneratedQueue;
+use crate::queue::GeneratedQueue;
 
 type Item<Q> = <<Q as GeneratedQueue>::Batch as TakenBatch>::Item;
 
@@ -224,7 +224,7 @@ where
             stats: self.control.counters.snapshot(),
             unprocessed: self.control.take_in_flight(),
             in_progress: 0,
-            remaining: crate::asynchronous::remaining(&*self.queue),
+            remaining: crate::queue::remaining(&*self.queue),
             timed_out,
         }
     }

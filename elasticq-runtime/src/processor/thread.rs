@@ -12,7 +12,7 @@ use super::{
     Cause, DeadLetter, ProcessorError, ProcessorOptions, ProcessorSettings, ProcessorStats,
     ShutdownReport, TakenBatch,
 };
-use crate::GeneratedQueue;
+use crate::queue::GeneratedQueue;
 
 type Item<Q> = <<Q as GeneratedQueue>::Batch as TakenBatch>::Item;
 
@@ -203,7 +203,7 @@ where
             stats: self.control.counters.snapshot(),
             unprocessed,
             in_progress,
-            remaining: crate::asynchronous::remaining(&*self.queue),
+            remaining: crate::queue::remaining(&*self.queue),
             timed_out,
         }
     }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{PartitionLog, State, MAX_GATHER, WRITE_BEHIND};
+use crate::persist::PersistError;
 use crate::persist::SyncPolicy;
 use crate::sync::Ordering;
-use crate::PersistError;
 
 impl PartitionLog {
     /// Waits until everything appended up to `position` is durable, committing it if no one

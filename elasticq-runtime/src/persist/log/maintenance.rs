@@ -6,9 +6,9 @@ use std::path::Path;
 
 use super::{PartitionLog, Prepared};
 use crate::persist::segment::{self, HEADER};
+use crate::persist::PersistError;
 use crate::persist::SyncPolicy;
 use crate::sync::Ordering;
-use crate::PersistError;
 
 impl PartitionLog {
     /// Prepares the next segment and deletes consumed ones, when asked to and no other

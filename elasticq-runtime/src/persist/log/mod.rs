@@ -33,8 +33,8 @@ use super::fs::{FileSystem, LogFile};
 use super::record::{self, ACK_RECORD};
 use super::segment::{self, HEADER};
 use super::SyncPolicy;
+use crate::persist::PersistError;
 use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use crate::PersistError;
 
 /// Buffered bytes that are written out without waiting for a sync (policies other than
 /// `EveryWrite`).
@@ -292,7 +292,7 @@ impl PartitionLog {
                     max: record::MAX_RECORD_BYTES,
                 },
                 record::Unrecordable::TooDeep => PersistError::NestedTooDeep {
-                    max: crate::MAX_DECODE_DEPTH,
+                    max: crate::codec::MAX_DECODE_DEPTH,
                 },
             },
         )? as u64;

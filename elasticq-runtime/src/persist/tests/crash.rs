@@ -13,8 +13,9 @@
 
 use super::scenario::{self, Engine, Step};
 use super::sim::{SimFs, Survival};
+use crate::engine::{LockFreeQueue, LockedQueue};
+use crate::message::Recorded;
 use crate::persist::SyncPolicy;
-use crate::{LockFreeQueue, LockedQueue, Recorded};
 
 type Locked = LockedQueue<Recorded<scenario::Msg>>;
 type LockFree = LockFreeQueue<Recorded<scenario::Msg>>;

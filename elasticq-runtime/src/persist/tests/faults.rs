@@ -20,7 +20,7 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
                     for nth in [0, 1, 3, 8, 20] {
                         let fs = SimFs::new();
                         let queue = scenario::open::<
-                            crate::LockedQueue<crate::Recorded<scenario::Msg>>,
+                            crate::engine::LockedQueue<crate::message::Recorded<scenario::Msg>>,
                         >(&fs, policy)
                         .unwrap();
                         fs.fail_at(kind, error, nth);
@@ -35,7 +35,7 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
                                 "{policy:?}, seed {seed}, {error:?} at {kind:?} #{nth}, {survival:?}"
                             );
                             let queue = scenario::open::<
-                                crate::LockedQueue<crate::Recorded<scenario::Msg>>,
+                                crate::engine::LockedQueue<crate::message::Recorded<scenario::Msg>>,
                             >(&after, policy)
                             .unwrap_or_else(|e| panic!("{context}: reopen failed: {e}"));
                             let recovered = scenario::drain(&queue);
@@ -58,11 +58,12 @@ fn faults_at_every_kind_of_operation_lose_nothing_acknowledged() {
 #[test]
 fn a_read_that_fails_during_recovery_is_an_error() {
     let fs = SimFs::new();
-    let queue = scenario::open::<crate::LockedQueue<crate::Recorded<scenario::Msg>>>(
-        &fs,
-        SyncPolicy::EveryWrite,
-    )
-    .unwrap();
+    let queue =
+        scenario::open::<crate::engine::LockedQueue<crate::message::Recorded<scenario::Msg>>>(
+            &fs,
+            SyncPolicy::EveryWrite,
+        )
+        .unwrap();
     queue.push(scenario::msg(1, 0, 0, 10)).unwrap();
     drop(queue);
     let after = fs.after_crash(Survival::Nothing);
@@ -71,11 +72,13 @@ fn a_read_that_fails_during_recovery_is_an_error() {
     for nth in 0..8 {
         let disk = after.after_crash(Survival::Everything);
         disk.fail_at(super::sim::Op::Read, ErrorKind::Other, nth);
-        match scenario::open::<crate::LockedQueue<crate::Recorded<scenario::Msg>>>(
+        match scenario::open::<crate::engine::LockedQueue<crate::message::Recorded<scenario::Msg>>>(
             &disk,
             SyncPolicy::EveryWrite,
         ) {
-            Err(crate::Error::Persist(crate::PersistError::Io { .. })) => failed += 1,
+            Err(crate::error::Error::Persist(crate::persist::PersistError::Io { .. })) => {
+                failed += 1
+            }
             Err(other) => panic!("read #{nth} failed: {other}"),
             Ok(queue) => assert_eq!(scenario::drain(&queue).len(), 1),
         }

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::sim::SimFs;
+use crate::codec::{Codec, DecodeError};
+use crate::config::Config;
+use crate::engine::LockedQueue;
+use crate::error::PushError;
+use crate::layer::{Lane, PriorityLevels};
+use crate::message::{Durable, Message, Prioritized, Recorded};
 use crate::persist::{Delivery, PersistOptions, Persistent, SyncPolicy, MIN_SEGMENT_BYTES};
-use crate::{
-    Codec, Config, DecodeError, Durable, Lane, LockedQueue, Message, Prioritized, PriorityLevels,
-    PushError, Recorded,
-};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Msg {
@@ -30,7 +32,7 @@ impl Message for Msg {
     const NAME: &'static str = "Msg";
 
     fn route(&self) -> Option<u64> {
-        Some(crate::stable_hash(&self.key))
+        Some(crate::engine::stable_hash(&self.key))
     }
 
     fn level(&self) -> usize {
@@ -125,7 +127,10 @@ pub(crate) fn options(policy: SyncPolicy) -> PersistOptions {
         .segment_bytes(MIN_SEGMENT_BYTES)
 }
 
-pub(crate) fn open<E: Engine>(fs: &SimFs, policy: SyncPolicy) -> Result<Queue<E>, crate::Error> {
+pub(crate) fn open<E: Engine>(
+    fs: &SimFs,
+    policy: SyncPolicy,
+) -> Result<Queue<E>, crate::error::Error> {
     Queue::<E>::open_in(Arc::new(fs.clone()), config(), options(policy))
 }
 
@@ -341,8 +346,12 @@ pub(crate) fn run_from<E: Engine>(
     steps: &[Step],
 ) -> Model {
     let mut held: Vec<Delivery<Msg>> = Vec::new();
-    let lane_of =
-        |queue: &Queue<E>, m: &Msg| (queue.partition_of_hash(crate::stable_hash(&m.key)), m.level);
+    let lane_of = |queue: &Queue<E>, m: &Msg| {
+        (
+            queue.partition_of_hash(crate::engine::stable_hash(&m.key)),
+            m.level,
+        )
+    };
     for step in steps {
         model.steps_run += 1;
         match step {

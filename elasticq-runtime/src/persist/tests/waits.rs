@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::scenario::{self, msg, Queue};
 use super::sim::SimFs;
+use crate::config::Config;
 use crate::persist::SyncPolicy;
-use crate::Config;
 
 fn open(fs: &SimFs, config: Config) -> Queue {
     Queue::open_in(

@@ -1,0 +1,110 @@
+//! Layers: queues composed over engines, and [`Lane`], an engine seen by the layers above it,
+//! level by level.
+//!
+//! A layer holds engines (or other layers) and is itself an [`Engine`], so layers stack in
+//! the order the derive composes them: priority levels over the engine, partitions over the
+//! levels, instrumentation over the partitions. Layers import engines, never the reverse;
+//! they are bounded by the message traits of `message/` (a partition routes by
+//! [`Message::route`](crate::message::Message::route), the levels rank by
+//! [`Prioritized`](crate::message::Prioritized)), and those traits name [`Lane`] in turn
+//! (`Message::Lanes`), so the two folders are read together.
+//!
+//! - `levels`: one engine per priority level, strict or fair.
+//! - `partition`: lanes routed by the stable hash of a partition key.
+//! - `metrics/`: the `metrics` instrumentation over any lane.
+
+mod levels;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+mod partition;
+
+pub use self::levels::PriorityLevels;
+pub use self::partition::Partitioned;
+
+use crate::config::Config;
+use crate::engine::{Engine, LockFreeQueue, LockedQueue, MapQueue};
+use crate::message::MapMessage;
+
+/// A queue the partition layer can hold one of per partition: an [`Engine`] that may have
+/// priority levels. A plain engine is a lane of one level, which is what the provided methods
+/// describe; [`PriorityLevels`] overrides them.
+///
+/// ```
+/// use elasticq_runtime::{Config, Engine, Lane, LockedQueue};
+///
+/// let lane = LockedQueue::with_config(Config::new())?;
+/// lane.push(5u32).unwrap();
+/// assert_eq!(lane.levels(), 1);
+/// assert_eq!(lane.len_level(0), 1);
+/// assert_eq!(lane.pop_level(1), None); // no such level
+/// assert_eq!(lane.pop_level(0), Some(5));
+/// # Ok::<(), elasticq_runtime::Error>(())
+/// ```
+pub trait Lane<T>: Engine<T> {
+    /// The settings the lane was built with.
+    fn config(&self) -> &Config;
+
+    /// How many priority levels the lane has.
+    fn levels(&self) -> usize {
+        1
+    }
+
+    /// Pops the oldest message of `level`; `None` if it is empty or there is no such level.
+    fn pop_level(&self, level: usize) -> Option<T> {
+        if level == 0 {
+            self.pop()
+        } else {
+            None
+        }
+    }
+
+    /// Runs `f`, inside which the calling thread makes several calls on this lane or lanes
+    /// of its kind, with their per-call set-up done once: for
+    /// [`LockFreeQueue`], one epoch pin covers every call inside (a
+    /// nested pin costs no fence). The layers run a pop that looks at several lanes this way.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Lane, LockFreeQueue};
+    /// let lanes = [LockFreeQueue::with_config(Config::new())?, LockFreeQueue::with_config(Config::new())?];
+    /// lanes[1].push(7u8).unwrap();
+    /// let found = lanes[0].pinned(|| lanes.iter().find_map(|lane| lane.pop()));
+    /// assert_eq!(found, Some(7));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// How many messages `level` holds (0 for a level that does not exist).
+    fn len_level(&self, level: usize) -> usize {
+        if level == 0 {
+            self.len()
+        } else {
+            0
+        }
+    }
+}
+
+impl<T> Lane<T> for LockedQueue<T> {
+    fn config(&self) -> &Config {
+        LockedQueue::config(self)
+    }
+}
+
+impl<T> Lane<T> for LockFreeQueue<T> {
+    fn config(&self) -> &Config {
+        LockFreeQueue::config(self)
+    }
+
+    #[inline]
+    fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
+        LockFreeQueue::pinned(self, f)
+    }
+}
+
+impl<M: MapMessage> Lane<M> for MapQueue<M> {
+    fn config(&self) -> &Config {
+        MapQueue::settings(self)
+    }
+}

@@ -1,0 +1,55 @@
+//! What every generated queue shares: the [`GeneratedQueue`] trait the derive implements,
+//! the [`Signals`] it holds, and, built on that trait alone, the async calls, `Stream` and
+//! `Sink` of the generated queues.
+//!
+//! This is the top of the runtime's layering, just below the generated code: a generated
+//! queue is a newtype over one composition of layers and engines, and what is written here
+//! is written once against the trait rather than once per composition. It waits through
+//! `wait/` ([`Waiter`](crate::wait::Waiter) over each of [`Signals`]' two sides); the
+//! processor (`processor/`) drives queues through the same trait.
+//!
+//! - `generated`: [`GeneratedQueue`] and [`Signals`].
+//! - `futures`: the futures of `push_async`, `pop_async` and `pop_async_timeout`.
+//! - `stream`: the `Stream` and `Sink` adapters.
+//! - `doc`: a hand-written generated queue for the runtime's own examples (`__doc`).
+
+pub(crate) mod doc;
+#[cfg(feature = "tokio")]
+mod futures;
+mod generated;
+#[cfg(feature = "tokio")]
+mod stream;
+
+#[cfg(feature = "tokio")]
+pub use self::futures::{PopAsync, PopAsyncTimeout, PushAsync};
+#[cfg(feature = "tokio")]
+pub(crate) use self::generated::ProcessingMetrics;
+pub use self::generated::{GeneratedQueue, Signals};
+#[cfg(feature = "tokio")]
+pub use self::stream::{QueueSink, QueueStream};
+
+/// How many messages `queue` still holds (for shutdown reports).
+#[cfg(feature = "tokio")]
+pub(crate) fn remaining<Q: GeneratedQueue + ?Sized>(queue: &Q) -> usize {
+    queue.len()
+}
+
+#[cfg(all(test, feature = "tokio"))]
+mod tests {
+    use crate::queue::doc::Jobs;
+
+    fn send<T: Send>(_: &T) {}
+
+    #[test]
+    fn the_futures_and_adapters_are_send() {
+        let jobs = Jobs::new();
+        send(&super::PopAsync::new(&jobs));
+        send(&super::PushAsync::new(&jobs, 1));
+        send(&super::PopAsyncTimeout::new(
+            &jobs,
+            std::time::Duration::ZERO,
+        ));
+        send(&super::QueueStream::new(&jobs));
+        send(&super::QueueSink::new(&jobs));
+    }
+}
