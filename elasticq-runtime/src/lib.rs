@@ -41,7 +41,7 @@
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
-#[path = "fuzzing.rs"]
+#[path = "fuzzing/mod.rs"]
 pub mod __fuzz;
 mod codec;
 mod config;
