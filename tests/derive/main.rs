@@ -6,13 +6,11 @@
 //! - `layers`: priorities, partitions and map mode;
 //! - `metrics`: the series a queue declared with `metrics = "label"` reports;
 //! - `persist`: persisted queues (opening, log settings, deliveries, `codec = serde`);
-//! - `codec`: `#[derive(Codec)]` round trips and malformed input;
-//! - `async_api`: `push_async`, `pop_async`, `stream()` and `sink()` over every composition.
+//! - `codec`: `#[derive(Codec)]` round trips and malformed input.
 //!
-//! Compile-time errors are in `tests/ui.rs`.
+//! The async calls are in `tests/async_api/`; compile-time errors in `tests/ui.rs`.
 
 mod api;
-mod async_api;
 mod codec;
 mod layers;
 mod metrics;
