@@ -4,15 +4,20 @@
 //! acquisition (the seed crate took a second, push-only lock around every push). Blocked
 //! callers sleep on condition variables and are woken by the opposite operation; the waiter
 //! counts kept under the lock let the fast path skip the notify when nobody waits.
+//!
+//! `state` holds what the lock guards and the resize rules; this file the calls, which take
+//! the lock, apply those rules and sleep or wake.
+
+mod state;
 
 use std::collections::VecDeque;
-use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex};
 
+use self::state::{Locked, Room, State};
 use super::engine_by_inherent_methods;
 use crate::config::Config;
 use crate::error::{Error, PopError, PushError};
@@ -54,93 +59,6 @@ pub struct LockedQueue<T> {
     not_empty: Condvar,
     not_full: Condvar,
     config: Config,
-}
-
-/// The lock held on a queue's state; releasing it publishes the length to `len_hint`, so
-/// every change made under the lock is reflected there by the time the lock is free.
-struct Locked<'a, T> {
-    guard: MutexGuard<'a, State<T>>,
-    len_hint: &'a AtomicUsize,
-}
-
-impl<T> Deref for Locked<'_, T> {
-    type Target = State<T>;
-    fn deref(&self) -> &State<T> {
-        &self.guard
-    }
-}
-
-impl<T> DerefMut for Locked<'_, T> {
-    fn deref_mut(&mut self) -> &mut State<T> {
-        &mut self.guard
-    }
-}
-
-impl<T> Drop for Locked<'_, T> {
-    fn drop(&mut self) {
-        self.len_hint
-            .store(self.guard.items.len(), Ordering::Release);
-    }
-}
-
-struct State<T> {
-    items: VecDeque<T>,
-    capacity: usize,
-    closed: bool,
-    enqueued: u64,
-    dequeued: u64,
-    rejected: u64,
-    resizes: u64,
-    /// Threads asleep on `not_empty` / `not_full`.
-    pop_waiters: usize,
-    push_waiters: usize,
-}
-
-/// What a push under the lock found.
-enum Room {
-    Available,
-    Full,
-    Closed,
-}
-
-impl<T> State<T> {
-    /// Makes room for one more message if the queue may grow.
-    fn make_room(&mut self, config: &Config) -> Room {
-        if self.closed {
-            return Room::Closed;
-        }
-        if self.items.len() < self.capacity {
-            return Room::Available;
-        }
-        if self.capacity >= config.get_max_capacity() {
-            return Room::Full;
-        }
-        let grown = config.grown(self.capacity).min(config.get_max_capacity());
-        self.items.reserve_exact(grown - self.items.len());
-        self.capacity = grown;
-        self.resizes += 1;
-        Room::Available
-    }
-
-    fn shrink_if_sparse(&mut self, config: &Config) {
-        let len = self.items.len();
-        if config.should_shrink(self.capacity, len) {
-            let target = config.shrunk(self.capacity, len);
-            if target < self.capacity {
-                self.items.shrink_to(target);
-                self.capacity = target;
-                self.resizes += 1;
-            }
-        }
-    }
-
-    fn take_front(&mut self, max: usize, config: &Config) -> Vec<T> {
-        let n = max.min(self.items.len());
-        let taken: Vec<T> = self.items.drain(..n).collect();
-        self.dequeued += n as u64;
-        self.shrink_if_sparse(config);
-        taken
-    }
 }
 
 impl<T> LockedQueue<T> {
