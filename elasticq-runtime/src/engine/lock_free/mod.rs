@@ -59,11 +59,9 @@ use crossbeam_utils::CachePadded;
 use self::reclaim::{Guard, Limbo};
 use self::segment::{Drained, Rejected, Segment};
 use super::engine_by_inherent_methods;
-use crate::config::Config;
-use crate::error::{Error, PopError, PushError};
-use crate::stats::Stats;
 use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::wait::{deadline_after, WaitQueue};
+use crate::{config::Config, error::Error, error::PopError, error::PushError, stats::Stats};
 
 /// A consumer looks at the fill level of the last segment once per this many pops.
 const SHRINK_CHECK_INTERVAL: usize = if cfg!(loom) { 1 } else { 64 };
