@@ -39,6 +39,11 @@
 //! reports), and `sync`, the atomics every concurrent part reads through, loom's under
 //! `--cfg loom`.
 
+// Under `--cfg loom` the engine's models shrink-check on every pop (`SHRINK_CHECK_INTERVAL`
+// is 1, so `index % 1`) and pin a guard with nothing to drop (reclamation is modelled on its
+// own): both lints describe the model's configuration, not the engine.
+#![cfg_attr(loom, allow(clippy::modulo_one, clippy::drop_non_drop))]
+
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 #[path = "fuzzing/mod.rs"]

@@ -10,7 +10,7 @@ use crate::layer::Lane;
 /// A message together with the partition log and sequence number of its record.
 ///
 /// Only the persistence layer creates these; a user meets them as
-/// [`Delivery`](crate::Delivery) values, or not at all.
+/// `Delivery` values (feature `persist`), or not at all.
 ///
 /// ```
 /// use elasticq_runtime::{Lane, Message, Recorded};

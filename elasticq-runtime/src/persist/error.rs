@@ -78,7 +78,7 @@ pub enum PersistError {
         offset: u64,
     },
     /// A message whose encoding is longer than a log record holds
-    /// ([`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES)); nothing was written for it.
+    /// (`MAX_RECORD_BYTES`, 1 GiB); nothing was written for it.
     RecordTooLarge {
         /// The length of the message's encoding.
         bytes: u64,

@@ -123,7 +123,7 @@ pub trait GeneratedQueue {
     /// [`Entry`](crate::Entry) with its overwrite count.
     type Item;
     /// What [`take`](Self::take) returns: the items, or for a persisted queue the
-    /// [`Delivery`](crate::Delivery)s to acknowledge once the batch is processed.
+    /// `Delivery`s (feature `persist`) to acknowledge once the batch is processed.
     type Batch;
     /// The generated type's name, for events.
     const NAME: &'static str;
