@@ -567,7 +567,28 @@ impl<T> LockFreeQueue<T> {
     /// ```
     pub fn capacity(&self) -> usize {
         let guard = reclaim::pin();
-        self.held(&guard).0
+        // `held` walks from `head`, reading older rings first; a ring linked during the walk
+        // was sized on what they held by then, less than the walk read, so the two summed
+        // can exceed `max_capacity` although the chain never held that. Here the last ring is
+        // read first and the sealed rings before it afterwards: each then holds at most what
+        // it held when that ring was sized against `max_capacity - held`, so the sum stays
+        // within the maximum. Rings linked after it are left out, as if read before them.
+        loop {
+            let (_, last) = self.held(&guard);
+            // SAFETY: read from the chain while pinned (`guard`): allocated while it lives.
+            let mut capacity = unsafe { &*last }.holds();
+            let mut current = self.head.load(Ordering::SeqCst);
+            while current != last && !current.is_null() {
+                // SAFETY: read from `head` or a `next` pointer while pinned, as above.
+                let segment = unsafe { &*current };
+                capacity = capacity.saturating_add(segment.holds());
+                current = segment.next.load(Ordering::SeqCst);
+            }
+            if current == last {
+                return capacity;
+            }
+            // `last` was retired during the walk: the chain moved on; read it again.
+        }
     }
 
     /// Drops the messages queued when the call starts (counted as dequeued). Lock-free.
