@@ -5,7 +5,7 @@
 
 /// A snapshot of a queue's counters.
 ///
-/// At any quiescent point (no call in flight) `enqueued == dequeued + len`. Taken while other
+/// At any quiescent point (no call in flight) `enqueued == dequeued + dropped + len`. Taken while other
 /// threads push and pop, each field is a value it held during the call.
 ///
 /// ```
@@ -34,6 +34,14 @@ pub struct Stats {
     pub len: usize,
     /// The queue's capacity.
     pub capacity: usize,
+    /// Messages evicted to make room under `overflow = drop_oldest` (not counted in
+    /// `dequeued`).
+    pub dropped: u64,
+    /// The weight of the queued messages, with a byte bound (`capacity(max_bytes = N)`); 0
+    /// without one.
+    pub bytes: usize,
+    /// Deliveries handed back with `nack` and queued again (persisted queues).
+    pub redelivered: u64,
     /// Map mode: puts that replaced an entry already queued under the same key.
     pub overwrites: u64,
     /// Map mode: puts ignored because the entry queued under their key had a newer (or the
@@ -58,6 +66,9 @@ impl Stats {
         self.capacity = self.capacity.saturating_add(other.capacity);
         self.overwrites += other.overwrites;
         self.stale += other.stale;
+        self.dropped += other.dropped;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.redelivered += other.redelivered;
         if self.levels.len() < other.levels.len() {
             self.levels.resize(other.levels.len(), Stats::default());
         }
