@@ -40,6 +40,8 @@ const DEFAULT_MIN: usize = 256;
 /// | `shrink_threshold` | 0.25 | strictly between 0 and 1 |
 /// | `partitions` | 1 (or the available parallelism with [`auto_partitions`](Config::auto_partitions)) | from 1 to [`MAX_PARTITIONS`] |
 /// | `fairness` | [`Fairness::Strict`] | `max_consecutive` at least 1 |
+/// | `overflow` | [`Overflow::Reject`] | |
+/// | `max_bytes` | none (no byte bound) | at least 1 |
 ///
 /// The capacities apply to each lane of a layered queue: every partition, and every priority
 /// level within it, grows and shrinks on its own between `min_capacity` and `max_capacity`.
@@ -74,6 +76,32 @@ pub struct Config {
     shrink_threshold: f64,
     partitions: Partitions,
     fairness: Fairness,
+    overflow: Overflow,
+    max_bytes: Option<usize>,
+}
+
+/// What a push into a lane that is full at its maximum (of messages, or of bytes with
+/// [`max_bytes`](Config::max_bytes)) does.
+///
+/// ```
+/// use elasticq_runtime::{Config, LockedQueue, Overflow};
+///
+/// let ring = LockedQueue::new(Config::new().initial_capacity(2).max_capacity(2).overflow(Overflow::DropOldest))?;
+/// ring.push_batch([1, 2, 3]).unwrap(); // the third push evicts the first
+/// assert_eq!(ring.drain(), vec![2, 3]);
+/// assert_eq!(ring.stats().dropped, 1);
+/// # Ok::<(), elasticq_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// The push is refused with `PushError::Full`, handing the message back.
+    #[default]
+    Reject,
+    /// The lane's oldest message is evicted to take the new one, as a ring buffer does; the
+    /// evicted message is counted in [`Stats::dropped`](crate::Stats::dropped) and handed to
+    /// the queue's eviction hook, if it has one.
+    DropOldest,
 }
 
 /// How many partitions a queue is split into.
@@ -116,6 +144,8 @@ impl Default for Config {
             shrink_threshold: 0.25,
             partitions: Partitions::Count(1),
             fairness: Fairness::Strict,
+            overflow: Overflow::Reject,
+            max_bytes: None,
         }
     }
 }
@@ -236,6 +266,54 @@ impl Config {
     #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) fn partitions_are_auto(&self) -> bool {
         self.partitions == Partitions::Auto
+    }
+
+    /// Sets what a push into a lane full at its maximum does (see [`Overflow`]).
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Overflow};
+    /// let config = Config::new().overflow(Overflow::DropOldest);
+    /// assert_eq!(config.get_overflow(), Overflow::DropOldest);
+    /// ```
+    #[must_use]
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// Bounds each lane by the summed weight of its messages as well as by their number: a
+    /// push that would take a lane past `n` is `PushError::Full` (or evicts, under
+    /// [`Overflow::DropOldest`]). The weight of a message comes from the queue's weight
+    /// function (`weight = Self::method` on the derive, or the encoded length for a
+    /// persisted queue); an engine without one weighs every message 0.
+    ///
+    /// ```
+    /// let config = elasticq_runtime::Config::new().max_bytes(1 << 20);
+    /// assert_eq!(config.get_max_bytes(), Some(1 << 20));
+    /// ```
+    #[must_use]
+    pub fn max_bytes(mut self, n: usize) -> Self {
+        self.max_bytes = Some(n);
+        self
+    }
+
+    /// What a push into a full lane does.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Overflow};
+    /// assert_eq!(Config::new().get_overflow(), Overflow::Reject);
+    /// ```
+    pub fn get_overflow(&self) -> Overflow {
+        self.overflow
+    }
+
+    /// The byte bound of each lane, if there is one.
+    ///
+    /// ```
+    /// assert_eq!(elasticq_runtime::Config::new().get_max_bytes(), None);
+    /// ```
+    pub fn get_max_bytes(&self) -> Option<usize> {
+        self.max_bytes
     }
 
     /// The configured number of partitions, with `auto` resolved.
@@ -388,6 +466,9 @@ impl Config {
                 partitions.to_string(),
                 format!("must be from 1 to {MAX_PARTITIONS}"),
             );
+        }
+        if self.max_bytes == Some(0) {
+            return invalid("max_bytes", "0".into(), "must be at least 1".into());
         }
         if let Fairness::Fair { max_consecutive: 0 } = self.fairness {
             return invalid(

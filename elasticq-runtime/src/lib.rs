@@ -65,9 +65,10 @@ mod wait;
 pub use codec::{from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH};
 #[cfg(feature = "serde")]
 pub use codec::{serde_decode, serde_encode};
-pub use config::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
+pub use config::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::{
-    stable_hash, Engine, Entry, LockFreeQueue, LockedQueue, MapQueue, Put, StableHasher,
+    stable_hash, Engine, Entry, Hooks, LockFreeQueue, LockedQueue, MapQueue, NoRoom, Put, Room,
+    StableHasher,
 };
 pub use error::{Error, PopError, PushError};
 #[cfg(feature = "metrics")]

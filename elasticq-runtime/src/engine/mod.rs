@@ -19,12 +19,14 @@ mod hash;
 mod lock_free;
 mod locked;
 mod map;
+mod room;
 
 pub(crate) use self::hash::partition_index;
 pub use self::hash::{stable_hash, StableHasher};
 pub use self::lock_free::LockFreeQueue;
 pub use self::locked::LockedQueue;
 pub use self::map::{Entry, MapQueue, Put};
+pub use self::room::{Hooks, NoRoom, Room};
 
 use std::time::Duration;
 

@@ -22,7 +22,7 @@ pub use self::levels::PriorityLevels;
 pub use self::partition::Partitioned;
 
 use crate::config::Config;
-use crate::engine::{Engine, LockFreeQueue, LockedQueue, MapQueue};
+use crate::engine::{Engine, Hooks, LockFreeQueue, LockedQueue, MapQueue, Room};
 use crate::message::MapMessage;
 
 /// A queue the partition layer can hold one of per partition: an [`Engine`] that may have
@@ -84,11 +84,61 @@ pub trait Lane<T>: Engine<T> {
             0
         }
     }
+
+    /// The engine a message like `like` would be pushed into, where places can be held for
+    /// it ([`Room`]); with `None`, the first one (a lane of one engine has no other). `None`
+    /// for a lane that cannot hold places (map mode, where a put may replace an entry rather
+    /// than take a place).
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Lane, LockedQueue};
+    /// let lane = LockedQueue::with_config(Config::new().initial_capacity(1).max_capacity(1))?;
+    /// let room = lane.room_for(None).expect("an engine holds places");
+    /// room.try_reserve(1).unwrap();
+    /// assert!(lane.push(1u8).is_err()); // its one place is held
+    /// room.push_reserved(2);
+    /// assert_eq!(lane.pop(), Some(2));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    fn room_for(&self, like: Option<&T>) -> Option<&dyn Room<T>>
+    where
+        T: Send,
+    {
+        let _ = like;
+        None
+    }
+
+    /// Sets the weight function and the eviction hook of every engine in the lane. Called
+    /// once, when the queue is built and before it is shared.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Hooks, Lane, LockedQueue};
+    /// let mut lane = LockedQueue::with_config(Config::new().max_bytes(8))?;
+    /// lane.set_hooks(&Hooks::new().weight(|s: &String| s.len()));
+    /// lane.push("12345".to_string()).unwrap();
+    /// assert!(lane.push("12345".to_string()).is_err()); // 10 bytes would exceed 8
+    /// assert_eq!(lane.stats().bytes, 5);
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    fn set_hooks(&mut self, hooks: &Hooks<T>) {
+        let _ = hooks;
+    }
 }
 
 impl<T> Lane<T> for LockedQueue<T> {
     fn config(&self) -> &Config {
         LockedQueue::config(self)
+    }
+
+    fn room_for(&self, _like: Option<&T>) -> Option<&dyn Room<T>>
+    where
+        T: Send,
+    {
+        Some(self)
+    }
+
+    fn set_hooks(&mut self, hooks: &Hooks<T>) {
+        LockedQueue::set_hooks(self, hooks.clone());
     }
 }
 
