@@ -50,9 +50,9 @@ impl std::error::Error for NoRoom {}
 /// [`push_reserved`](Self::push_reserved) is never refused.
 ///
 /// ```
-/// use elasticq_runtime::{Config, LockFreeQueue, Room};
+/// use elasticq_runtime::{Config, LockedQueue, Room};
 ///
-/// let lane = LockFreeQueue::new(Config::new().initial_capacity(2).max_capacity(2))?;
+/// let lane = LockedQueue::new(Config::new().initial_capacity(2).max_capacity(2))?;
 /// lane.try_reserve(1).unwrap();
 /// lane.push(1).unwrap();
 /// assert!(lane.push(2).is_err()); // the second place is held
@@ -78,12 +78,12 @@ pub trait Room<T>: Send + Sync {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use elasticq_runtime::{Config, Hooks, Lane, LockedQueue, Overflow};
+/// use elasticq_runtime::{Config, Hooks, LockedQueue, Overflow};
 ///
 /// let evicted = Arc::new(Mutex::new(Vec::new()));
 /// let seen = Arc::clone(&evicted);
 /// let mut lane = LockedQueue::new(Config::new().initial_capacity(1).max_capacity(1).overflow(Overflow::DropOldest))?;
-/// lane.set_hooks(&Hooks::new().evicted(move |m: u8| seen.lock().unwrap().push(m)));
+/// lane.set_hooks(Hooks::new().evicted(move |m: u8| seen.lock().unwrap().push(m)));
 /// lane.push(1).unwrap();
 /// lane.push(2).unwrap();
 /// assert_eq!(*evicted.lock().unwrap(), vec![1]);

@@ -114,7 +114,7 @@ pub trait Lane<T>: Engine<T> {
     /// ```
     /// use elasticq_runtime::{Config, Engine, Hooks, Lane, LockedQueue};
     /// let mut lane = LockedQueue::with_config(Config::new().max_bytes(8))?;
-    /// lane.set_hooks(&Hooks::new().weight(|s: &String| s.len()));
+    /// Lane::set_hooks(&mut lane, &Hooks::new().weight(|s: &String| s.len()));
     /// lane.push("12345".to_string()).unwrap();
     /// assert!(lane.push("12345".to_string()).is_err()); // 10 bytes would exceed 8
     /// assert_eq!(lane.stats().bytes, 5);

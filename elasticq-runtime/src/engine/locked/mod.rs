@@ -8,6 +8,7 @@
 //! `state` holds what the lock guards and the resize rules; this file the calls, which take
 //! the lock, apply those rules and sleep or wake.
 
+mod room;
 mod state;
 
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use parking_lot::{Condvar, Mutex};
 use self::state::{Locked, Room, State};
 use super::engine_by_inherent_methods;
 use crate::config::Config;
+use crate::engine::Hooks;
 use crate::error::{Error, PopError, PushError};
 use crate::stats::Stats;
 use crate::wait::deadline_after;
@@ -59,6 +61,7 @@ pub struct LockedQueue<T> {
     not_empty: Condvar,
     not_full: Condvar,
     config: Config,
+    hooks: Hooks<T>,
 }
 
 impl<T> LockedQueue<T> {
@@ -85,6 +88,9 @@ impl<T> LockedQueue<T> {
                 dequeued: 0,
                 rejected: 0,
                 resizes: 0,
+                dropped: 0,
+                reserved: 0,
+                bytes: 0,
                 pop_waiters: 0,
                 push_waiters: 0,
             }),
@@ -92,7 +98,23 @@ impl<T> LockedQueue<T> {
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             config,
+            hooks: Hooks::new(),
         })
+    }
+
+    /// Sets the weight function (for [`Config::max_bytes`] and `stats().bytes`) and the hook
+    /// that receives messages evicted under [`Overflow::DropOldest`](crate::Overflow).
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Hooks, LockedQueue};
+    /// let mut queue = LockedQueue::new(Config::new().max_bytes(4))?;
+    /// queue.set_hooks(Hooks::new().weight(|s: &&str| s.len()));
+    /// queue.push("abc").unwrap();
+    /// assert!(queue.push("de").is_err()); // 5 bytes would pass the bound of 4
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn set_hooks(&mut self, hooks: Hooks<T>) {
+        self.hooks = hooks;
     }
 
     fn lock(&self) -> Locked<'_, T> {
@@ -114,8 +136,10 @@ impl<T> LockedQueue<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
+        let weight = self.hooks.weigh(&value);
+        let mut evicted = Vec::new();
         let mut state = self.lock();
-        match state.make_room(&self.config) {
+        match state.make_room(&self.config, &self.hooks, weight, &mut evicted) {
             Room::Available => {}
             Room::Full => {
                 state.rejected += 1;
@@ -126,14 +150,24 @@ impl<T> LockedQueue<T> {
                 return Err(PushError::Closed(value));
             }
         }
-        state.items.push_back(value);
+        state.append(value, weight);
         state.enqueued += 1;
         let wake = state.pop_waiters > 0;
         drop(state);
         if wake {
             self.not_empty.notify_one();
         }
+        self.hand_over(evicted);
         Ok(())
+    }
+
+    /// Hands messages evicted under the lock to the hook, once the lock is released (the
+    /// hook may push into this queue again).
+    #[inline]
+    fn hand_over(&self, evicted: Vec<T>) {
+        if !evicted.is_empty() {
+            self.hooks.hand_over(evicted);
+        }
     }
 
     /// Removes the oldest message, or returns `None` at once if there is none.
@@ -155,9 +189,7 @@ impl<T> LockedQueue<T> {
             return None;
         }
         let mut state = self.lock();
-        let value = state.items.pop_front()?;
-        state.dequeued += 1;
-        state.shrink_if_sparse(&self.config);
+        let value = state.take_one(&self.config, &self.hooks)?;
         let wake = state.push_waiters > 0;
         drop(state);
         if wake {
@@ -187,13 +219,15 @@ impl<T> LockedQueue<T> {
             return Err(PushError::Closed(rest));
         }
         let mut pushed = 0usize;
+        let mut evicted = Vec::new();
         let result = loop {
             let Some(value) = items.next() else {
                 break Ok(());
             };
-            let room = state.make_room(&self.config);
+            let weight = self.hooks.weigh(&value);
+            let room = state.make_room(&self.config, &self.hooks, weight, &mut evicted);
             if let Room::Available = room {
-                state.items.push_back(value);
+                state.append(value, weight);
                 pushed += 1;
                 continue;
             }
@@ -211,6 +245,7 @@ impl<T> LockedQueue<T> {
         if wake {
             self.not_empty.notify_all();
         }
+        self.hand_over(evicted);
         result
     }
 
@@ -227,7 +262,7 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn pop_batch(&self, max: usize) -> Vec<T> {
         let mut state = self.lock();
-        let taken = state.take_front(max, &self.config);
+        let taken = state.take_front(max, &self.config, &self.hooks);
         let wake = !taken.is_empty() && state.push_waiters > 0;
         drop(state);
         if wake {
@@ -250,9 +285,11 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         let deadline = deadline_after(timeout);
+        let weight = self.hooks.weigh(&value);
+        let mut evicted = Vec::new();
         let mut state = self.lock();
         loop {
-            match state.make_room(&self.config) {
+            match state.make_room(&self.config, &self.hooks, weight, &mut evicted) {
                 Room::Available => break,
                 Room::Closed => {
                     state.rejected += 1;
@@ -260,7 +297,8 @@ impl<T> LockedQueue<T> {
                 }
                 Room::Full => {
                     if !self.sleep(&mut state, &self.not_full, deadline, Side::Push) {
-                        if let Room::Available = state.make_room(&self.config) {
+                        let room = state.make_room(&self.config, &self.hooks, weight, &mut evicted);
+                        if let Room::Available = room {
                             break;
                         }
                         state.rejected += 1;
@@ -273,13 +311,14 @@ impl<T> LockedQueue<T> {
                 }
             }
         }
-        state.items.push_back(value);
+        state.append(value, weight);
         state.enqueued += 1;
         let wake = state.pop_waiters > 0;
         drop(state);
         if wake {
             self.not_empty.notify_one();
         }
+        self.hand_over(evicted);
         Ok(())
     }
 
@@ -303,9 +342,7 @@ impl<T> LockedQueue<T> {
         let deadline = deadline_after(timeout);
         let mut state = self.lock();
         loop {
-            if let Some(value) = state.items.pop_front() {
-                state.dequeued += 1;
-                state.shrink_if_sparse(&self.config);
+            if let Some(value) = state.take_one(&self.config, &self.hooks) {
                 let wake = state.push_waiters > 0;
                 drop(state);
                 if wake {
@@ -471,6 +508,8 @@ impl<T> LockedQueue<T> {
             resizes: state.resizes,
             len: state.items.len(),
             capacity: state.capacity,
+            dropped: state.dropped,
+            bytes: state.bytes,
             ..Stats::default()
         }
     }
