@@ -47,9 +47,10 @@ pub use elasticq_runtime::{
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
     ProcessorBuilder, ProcessorError, ProcessorHandle, ProcessorOptions, ProcessorSettings,
-    ProcessorStats, PushAsync, QueueSink, QueueStream, ShutdownReport, TakenBatch,
-    ThreadProcessorHandle, MAX_BACKOFF,
+    ProcessorStats, PushAsync, QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
+    ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
+pub use elasticq_runtime::{Closed, NoRoom, OneLevel, Permit, Permits};
 pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
@@ -79,9 +80,11 @@ pub mod __private {
     #[cfg(feature = "persist")]
     pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};
     pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
+    pub use elasticq_runtime::{NoRoom, OneLevel, Permit, Permits};
     #[cfg(feature = "tokio")]
     pub use elasticq_runtime::{
         PopAsync, PopAsyncTimeout, ProcessorBuilder, PushAsync, QueueSink, QueueStream,
+        ReserveAsync, ReserveManyAsync,
     };
     pub use std::convert::AsRef;
     pub use std::sync::Arc;

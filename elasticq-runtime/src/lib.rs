@@ -77,7 +77,7 @@ pub use layer::metrics;
 pub use layer::metrics::Instrumented;
 pub use layer::{Lane, Partitioned, PriorityLevels};
 pub use message::{
-    IntegerPriority, MapMessage, Message, PartitionKey, Prioritized, Priority, Recorded,
+    IntegerPriority, MapMessage, Message, OneLevel, PartitionKey, Prioritized, Priority, Recorded,
 };
 pub use persist::PersistError;
 #[cfg(feature = "persist")]
@@ -91,9 +91,11 @@ pub use processor::{
     ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
     TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
-pub use queue::GeneratedQueue;
+pub use queue::{Closed, GeneratedQueue, Permit, Permits};
 #[cfg(feature = "tokio")]
-pub use queue::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
+pub use queue::{
+    PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
+};
 pub use stats::Stats;
 
 /// What generated code names besides the API: the plumbing between a generated queue and

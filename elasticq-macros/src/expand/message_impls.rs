@@ -45,6 +45,12 @@ pub(super) fn message_impls(
     let this = quote!(#ident #ty_generics #where_clause);
 
     let priority = prioritized.then(|| priority_impl(message, private, &head, &this));
+    let one_level = (!prioritized).then(|| {
+        quote! {
+            #[automatically_derived]
+            #head #private::OneLevel for #this {}
+        }
+    });
     let level = prioritized.then(|| {
         quote! {
             #[inline]
@@ -86,6 +92,7 @@ pub(super) fn message_impls(
         }
         #durable
         #priority
+        #one_level
         #partition_key
         #map
     }

@@ -25,6 +25,7 @@ mod message_impls;
 mod partitions;
 mod persist;
 mod priority;
+mod room;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens as _};
@@ -234,6 +235,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let priority_methods = priority::priority_methods(spec, &cx);
     let partition_methods = partitions::partition_methods(spec, &private);
     let map_methods = map::map_methods(spec, &private);
+    let room_methods = room::room_methods(spec, &cx);
     let async_api::AsyncItems {
         methods: async_methods,
         trait_impl: generated_queue_impl,
@@ -281,6 +283,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #priority_methods
             #partition_methods
             #map_methods
+            #room_methods
             #persist_methods
             #async_methods
             #metrics_methods

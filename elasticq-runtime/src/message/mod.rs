@@ -14,6 +14,8 @@ mod recorded;
 
 pub use self::map::MapMessage;
 pub use self::priority::{IntegerPriority, Prioritized, Priority};
+#[cfg(feature = "persist")]
+pub(crate) use self::recorded::recorded_weight;
 pub use self::recorded::{Durable, Recorded};
 
 use crate::layer::Lane;
@@ -74,6 +76,29 @@ pub trait Message: Sized {
         0
     }
 }
+
+/// A message without priority levels: one lane per partition, so a place can be held in it
+/// before the message that fills it is known (`reserve()` on a queue declared with
+/// `#[elasticq::queue]`). `#[derive(ElasticQueue)]` implements it for a message without a
+/// priority.
+///
+/// ```
+/// use elasticq_runtime::{Lane, Message, OneLevel};
+///
+/// struct Tick;
+/// impl Message for Tick {
+///     type Queue = ();
+///     type Lanes<E: Lane<Self>> = E;
+///     const NAME: &'static str = "Tick";
+/// }
+/// impl OneLevel for Tick {}
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has priority levels: a place is held in the lane of one level",
+    label = "this message has priorities",
+    note = "use `reserve_for(&message)` or `try_reserve_for(&message)`, which hold a place in that message's level"
+)]
+pub trait OneLevel: Message {}
 
 /// A message with a partition key of type `Key`: a `#[elastic_queue(partition_key)]` field,
 /// or the whole message with `partition_key = self`.

@@ -28,6 +28,9 @@ use crate::layer::Lane;
 #[derive(Debug)]
 pub struct Recorded<M> {
     pub(crate) partition: u32,
+    /// The message's weight for byte bounds: the queue's weight function, or its record's
+    /// length in the log (saturated at `u32::MAX`, which no record reaches).
+    pub(crate) weight: u32,
     pub(crate) seq: u64,
     pub(crate) message: M,
 }
@@ -62,6 +65,28 @@ impl<M> Recorded<M> {
     pub fn seq(&self) -> u64 {
         self.seq
     }
+
+    /// The weight the queue's byte bound counts for this message: its weight function's
+    /// value, or the length of its record in the log.
+    ///
+    /// ```
+    /// # use elasticq_runtime::Recorded;
+    /// fn weight(recorded: &Recorded<String>) -> usize { recorded.weight() }
+    /// ```
+    pub fn weight(&self) -> usize {
+        self.weight as usize
+    }
+}
+
+/// A weight for [`Recorded::weight`]: `weight` of the message, or else the record's length.
+#[cfg(feature = "persist")]
+pub(crate) fn recorded_weight<M>(
+    weight: Option<fn(&M) -> usize>,
+    message: &M,
+    record_len: u64,
+) -> u32 {
+    let weight = weight.map_or(record_len, |weight| weight(message) as u64);
+    u32::try_from(weight).unwrap_or(u32::MAX)
 }
 
 // Not offered as an alternative in a user's "not an elasticq message" error.

@@ -7,10 +7,11 @@ use std::time::Duration;
 use super::log::Appended;
 use super::PersistError;
 use super::Persistent;
+use crate::config::Overflow;
 use crate::engine::Engine;
 use crate::error::PushError;
 use crate::layer::Lane;
-use crate::message::{Durable, Recorded};
+use crate::message::{recorded_weight, Durable, Recorded};
 use crate::sync::Ordering;
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
@@ -27,13 +28,18 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     }
 
     /// How many more messages of `level` `partition` takes under its maximum: none while
-    /// owed messages wait for that lane.
+    /// owed messages wait for that lane, and no limit when the lane evicts to make room
+    /// (`Overflow::DropOldest`).
     fn room(&self, partition: u32, level: usize) -> usize {
         let partition = partition as usize;
         if self.owed.blocks(partition, level) {
             return 0;
         }
-        let max = Lane::config(&self.queue).get_max_capacity();
+        let config = Lane::config(&self.queue);
+        if config.get_overflow() == Overflow::DropOldest {
+            return usize::MAX;
+        }
+        let max = config.get_max_capacity();
         self.queue
             .partition(partition)
             .map_or(0, |lane| max.saturating_sub(lane.len_level(level)))
@@ -63,6 +69,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             Ok(appended) => Ok((
                 Recorded {
                     partition,
+                    weight: recorded_weight(self.weight, &message, appended.len),
                     seq: appended.seq,
                     message,
                 },
@@ -282,6 +289,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
                     written.push((
                         Recorded {
                             partition,
+                            weight: recorded_weight(self.weight, &message, appended.len),
                             seq: appended.seq,
                             message,
                         },

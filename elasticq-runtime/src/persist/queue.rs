@@ -17,10 +17,10 @@ use super::PersistError;
 use super::{PersistOptions, PersistStats, SyncPolicy};
 use crate::codec::Codec;
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, Hooks};
 use crate::error::{Error, PushError};
 use crate::layer::{Lane, Partitioned};
-use crate::message::{Durable, Recorded};
+use crate::message::{recorded_weight, Durable, Recorded};
 use crate::stats::Stats;
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait::WaitQueue;
@@ -70,6 +70,8 @@ pub struct Persistent<M, L> {
     /// `M`'s `Codec::encode`, kept so that only `open` needs the `Codec` bound: a message
     /// without an encoding is then one error, where the queue is opened.
     pub(super) encode: fn(&M, &mut Vec<u8>),
+    /// The queue's weight function, if it has one; without one a message weighs its record.
+    pub(super) weight: Option<fn(&M) -> usize>,
     pub(super) logs: Arc<Logs>,
     pub(super) syncer: Option<Syncer>,
 }
@@ -93,8 +95,42 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # drop(first); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
-    pub fn open(config: Config, options: PersistOptions) -> Result<Self, Error> {
+    pub fn open(config: Config, options: PersistOptions) -> Result<Self, Error>
+    where
+        M: Send + 'static,
+    {
         Self::open_in(Arc::new(RealFs), config, options)
+    }
+
+    /// [`open`](Self::open) with `hooks`: the weight function byte bounds count (without
+    /// one, a message weighs the length of its record in the log), and the callback that
+    /// receives messages evicted under [`Overflow::DropOldest`](crate::Overflow). An evicted
+    /// message is acknowledged in the log (so it does not come back at the next `open`)
+    /// before the callback gets it. Messages recovered beyond the maximum of a `DropOldest`
+    /// queue are evicted the same way, oldest first, when it opens.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("open-with-hooks");
+    /// let config = Config::new().initial_capacity(2).max_capacity(2).overflow(Overflow::DropOldest);
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open_with_hooks(config, PersistOptions::new(&dir), Hooks::new())?;
+    /// jobs.push_batch([Job(1), Job(2), Job(3)]).unwrap();
+    /// assert_eq!(jobs.stats().dropped, 1);
+    /// drop(jobs);
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(config, PersistOptions::new(&dir))?;
+    /// assert_eq!(jobs.drain(), vec![Job(2), Job(3)]); // the evicted one was acknowledged
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn open_with_hooks(
+        config: Config,
+        options: PersistOptions,
+        hooks: Hooks<M>,
+    ) -> Result<Self, Error>
+    where
+        M: Send + 'static,
+    {
+        Self::open_in_with(Arc::new(RealFs), config, options, hooks)
     }
 
     /// [`open`](Self::open) on the file system `fs`.
@@ -102,7 +138,23 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         fs: Arc<dyn FileSystem>,
         config: Config,
         options: PersistOptions,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, Error>
+    where
+        M: Send + 'static,
+    {
+        Self::open_in_with(fs, config, options, Hooks::new())
+    }
+
+    /// [`open_with_hooks`](Self::open_with_hooks) on the file system `fs`.
+    pub(crate) fn open_in_with(
+        fs: Arc<dyn FileSystem>,
+        config: Config,
+        options: PersistOptions,
+        hooks: Hooks<M>,
+    ) -> Result<Self, Error>
+    where
+        M: Send + 'static,
+    {
         options.validate()?;
         let config = match config.partitions_are_auto() {
             true => match directory::recorded_partitions(&*fs, options.get_dir()) {
@@ -111,7 +163,15 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             },
             false => config,
         };
-        let queue = Partitioned::<Recorded<M>, L>::with_config(config)?;
+        let mut queue = Partitioned::<Recorded<M>, L>::with_config(config)?;
+        // While the log is read back there is no log to acknowledge in: what the lanes evict
+        // then (a `DropOldest` queue reopened with more than its maximum) is kept here and
+        // acknowledged once the logs are open.
+        let evicted_at_open = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        Lane::set_hooks(&mut queue, &{
+            let evicted_at_open = Arc::clone(&evicted_at_open);
+            recorded_hooks(move |recorded| evicted_at_open.lock().push(recorded))
+        });
         let partitions = queue.partitions();
         let levels = queue.partition(0).map_or(1, |lane| lane.levels());
         let owed = Owed::new(partitions, levels);
@@ -132,6 +192,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
                 let level = found.message.level();
                 let record = Recorded {
                     partition: partition as u32,
+                    weight: recorded_weight(hooks.weight, &found.message, found.len),
                     seq: found.seq,
                     message: found.message,
                 };
@@ -180,12 +241,28 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             SyncPolicy::Periodic(interval) => Some(Syncer::start(&logs, interval)?),
             _ => None,
         };
+        let weight = hooks.weight;
+        let user_hook = hooks.evicted;
+        let acknowledge = {
+            let logs = Arc::clone(&logs);
+            move |recorded: Recorded<M>| {
+                logs.ack_quietly(recorded.partition, [recorded.seq]);
+                if let Some(hook) = &user_hook {
+                    hook(recorded.message);
+                }
+            }
+        };
+        for recorded in std::mem::take(&mut *evicted_at_open.lock()) {
+            acknowledge(recorded);
+        }
+        Lane::set_hooks(&mut queue, &recorded_hooks(acknowledge));
         Ok(Persistent {
             queue,
             owed,
             rejected: AtomicU64::new(0),
             room: WaitQueue::new(),
             encode: M::encode,
+            weight,
             logs,
             syncer,
         })
@@ -485,7 +562,18 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open_dir(&dir)?;
     /// # Ok::<(), Error>(())
     /// ```
-    pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
+    pub fn open_dir(dir: impl AsRef<Path>) -> Result<Self, Error>
+    where
+        M: Send + 'static,
+    {
         Self::open(Config::new(), PersistOptions::new(dir))
     }
+}
+
+/// The hooks of a persisted queue's lanes: a recorded message weighs what its `Recorded`
+/// says, and an evicted one goes to `evicted`.
+fn recorded_hooks<M: Send + 'static>(
+    evicted: impl Fn(Recorded<M>) + Send + Sync + 'static,
+) -> Hooks<Recorded<M>> {
+    Hooks::new().weight(Recorded::weight).evicted(evicted)
 }

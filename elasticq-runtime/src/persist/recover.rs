@@ -36,6 +36,8 @@ pub struct Cut {
 /// A message recovery found not acknowledged, and where its record is.
 pub(crate) struct Found<M> {
     pub(crate) seq: u64,
+    /// The record's length in the log.
+    pub(crate) len: u64,
     pub(crate) message: M,
     pub(crate) path: PathBuf,
     pub(crate) offset: u64,
@@ -150,6 +152,7 @@ pub(crate) fn recover<M: Codec>(
                     owed.insert(seq, (messages.len(), position));
                     messages.push(Some(Found {
                         seq,
+                        len: record_len as u64,
                         message,
                         path: path.clone(),
                         offset: at as u64,

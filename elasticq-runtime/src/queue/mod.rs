@@ -11,12 +11,14 @@
 //! - `generated`: [`GeneratedQueue`] and [`Signals`].
 //! - `futures`: the futures of `push_async`, `pop_async` and `pop_async_timeout`.
 //! - `stream`: the `Stream` and `Sink` adapters.
+//! - `permit`: places held ahead of a push (`reserve`), and the futures that wait for them.
 //! - `doc`: a hand-written generated queue for the runtime's own examples (`__doc`).
 
 pub(crate) mod doc;
 #[cfg(feature = "tokio")]
 mod futures;
 mod generated;
+mod permit;
 #[cfg(feature = "tokio")]
 mod stream;
 
@@ -25,6 +27,9 @@ pub use self::futures::{PopAsync, PopAsyncTimeout, PushAsync};
 #[cfg(feature = "tokio")]
 pub(crate) use self::generated::ProcessingMetrics;
 pub use self::generated::{GeneratedQueue, Signals};
+pub use self::permit::{Closed, Permit, Permits};
+#[cfg(feature = "tokio")]
+pub use self::permit::{ReserveAsync, ReserveManyAsync};
 #[cfg(feature = "tokio")]
 pub use self::stream::{QueueSink, QueueStream};
 
