@@ -65,10 +65,14 @@ pub(super) fn room_methods(spec: &QueueSpec<'_>, cx: &Cx) -> TokenStream {
     // One lane: statically for a derive without priorities or partitions; for
     // `#[elasticq::queue]`, whose message the macro cannot see, when the message says it has
     // one level (`OneLevel`, implemented by the derive for a message without priorities).
+    // With priorities, the calls exist behind the same bound, which the message does not
+    // meet: calling them is an error that says to use `reserve_for` (see `OneLevel`).
     let one_lane = match (&spec.layers.priority, spec.layers.partitioned) {
-        (_, true) | (Api::Known(_) | Api::AnyHash, _) => None,
+        (_, true) => None,
         (Api::Absent, false) => Some(quote!()),
-        (Api::Guarded, false) => Some(quote!(for<'__m> #message: #private::OneLevel,)),
+        (Api::Known(_) | Api::AnyHash | Api::Guarded, false) => {
+            Some(quote!(for<'__m> #message: #private::OneLevel,))
+        }
     };
     let Some(one_level) = one_lane else {
         return quote! {
