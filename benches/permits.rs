@@ -89,7 +89,11 @@ fn async_pairs(c: &mut Criterion) {
     group.bench_function("locked/reserve+push", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                locked.reserve().await.expect("open").push(Sample(black_box(1)));
+                locked
+                    .reserve()
+                    .await
+                    .expect("open")
+                    .push(Sample(black_box(1)));
                 black_box(locked.pop().map(|s| s.0))
             })
         })
@@ -106,7 +110,10 @@ fn async_pairs(c: &mut Criterion) {
     group.bench_function("lock_free/reserve+push", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                free.reserve().await.expect("open").push(Sample(black_box(1)));
+                free.reserve()
+                    .await
+                    .expect("open")
+                    .push(Sample(black_box(1)));
                 black_box(free.pop().map(|s| s.0))
             })
         })

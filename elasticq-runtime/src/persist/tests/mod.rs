@@ -1,8 +1,9 @@
 //! Tests of the log against a simulated file system: crashes at every operation boundary
-//! (`crash`) and injected `ENOSPC` / `EIO` (`faults`). `sim` is the file system, `scenario`
+//! (`crash`, and `evicting` for a queue that evicts its oldest messages) and injected `ENOSPC` / `EIO` (`faults`). `sim` is the file system, `scenario`
 //! the calls, the model of their promises and the check of a recovered queue.
 
 mod crash;
+mod evicting;
 mod faults;
 mod scenario;
 mod sim;

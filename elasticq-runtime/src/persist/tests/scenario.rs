@@ -9,10 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use super::sim::SimFs;
 use crate::codec::{Codec, DecodeError};
 use crate::config::Config;
-use crate::engine::LockedQueue;
+use crate::config::Overflow;
+use crate::engine::{Hooks, LockedQueue};
 use crate::error::PushError;
 use crate::layer::{Lane, PriorityLevels};
 use crate::message::{Durable, Message, Prioritized, Recorded};
@@ -134,6 +137,25 @@ pub(crate) fn open<E: Engine>(
     Queue::<E>::open_in(Arc::new(fs.clone()), config(), options(policy))
 }
 
+/// Message ids the eviction hook of a `DropOldest` queue received, in order.
+pub(crate) type Evicted = Arc<Mutex<Vec<u32>>>;
+
+/// The queue as [`open`] builds it, but evicting its oldest message when a lane is full
+/// (`Overflow::DropOldest`), with a hook that records what it evicts in `evicted`.
+pub(crate) fn open_evicting<E: Engine>(
+    fs: &SimFs,
+    policy: SyncPolicy,
+    evicted: &Evicted,
+) -> Result<Queue<E>, crate::error::Error> {
+    let sink = Arc::clone(evicted);
+    Queue::<E>::open_in_with(
+        Arc::new(fs.clone()),
+        config().overflow(Overflow::DropOldest),
+        options(policy),
+        Hooks::new().evicted(move |m: Msg| sink.lock().push(m.id)),
+    )
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum Step {
     Push(Msg),
@@ -227,6 +249,9 @@ pub(crate) struct Model {
     /// Each message's lane.
     lane: BTreeMap<u32, (usize, u8)>,
     pub(crate) steps_run: usize,
+    /// What a `DropOldest` queue's hook reports evicted: each is acknowledged as a pop is.
+    pub(crate) evicted: Option<Evicted>,
+    evicted_total: usize,
 }
 
 impl Model {
@@ -236,6 +261,20 @@ impl Model {
         let acking = std::mem::take(&mut self.acking);
         self.unknown.extend(acking.into_values().flatten());
         self
+    }
+
+    /// The model of a queue whose eviction hook records in `evicted`.
+    pub(crate) fn evicting(evicted: Evicted) -> Self {
+        Self {
+            evicted: Some(evicted),
+            ..Self::default()
+        }
+    }
+
+    /// How many messages the queue has evicted so far (read before the check, which
+    /// consumes nothing).
+    pub(crate) fn evictions(&self) -> usize {
+        self.evicted_total
     }
 
     /// The largest message id the model knows.
@@ -268,6 +307,38 @@ impl Model {
         if all_records {
             let pushed = std::mem::take(&mut self.pushed);
             self.durable.extend(pushed);
+        }
+    }
+
+    /// Messages the queue evicted since the last look were acknowledged, as popped ones are.
+    fn take_evicted(&mut self) {
+        let evicted = match &self.evicted {
+            Some(evicted) => std::mem::take(&mut *evicted.lock()),
+            None => return,
+        };
+        self.evicted_total += evicted.len();
+        for id in evicted {
+            self.acking(id);
+        }
+    }
+
+    /// The call running when the process died: what it evicted may or may not have its
+    /// acknowledgement on disk.
+    fn cut_at_crash(mut self) -> Self {
+        if let Some(evicted) = &self.evicted {
+            let evicted = std::mem::take(&mut *evicted.lock());
+            self.cut_short(evicted);
+        }
+        self
+    }
+
+    /// Messages evicted at `open` (recovered beyond a lane's maximum) are no longer owed.
+    pub(crate) fn evicted_at_open(&mut self, ids: impl IntoIterator<Item = u32>) {
+        for id in ids {
+            self.durable.remove(&id);
+            self.pushed.remove(&id);
+            self.unknown.remove(&id);
+            self.refused.insert(id);
         }
     }
 
@@ -354,13 +425,16 @@ pub(crate) fn run_from<E: Engine>(
     };
     for step in steps {
         model.steps_run += 1;
+        // What the last call evicted was acknowledged by it (a crash after the hook ran
+        // leaves the acknowledgement unknown, as a pop's is).
+        model.take_evicted();
         match step {
             Step::Push(m) => {
                 model.lane.insert(m.id, lane_of(&queue, m));
                 let result = queue.push(m.clone());
                 if fs.crashed() {
                     model.cut_short([m.id]);
-                    return model;
+                    return model.cut_at_crash();
                 }
                 match result {
                     Ok(()) => {
@@ -390,7 +464,7 @@ pub(crate) fn run_from<E: Engine>(
                 let result = queue.push_batch(batch.iter().cloned());
                 if fs.crashed() {
                     model.cut_short(batch.iter().map(|m| m.id));
-                    return model;
+                    return model.cut_at_crash();
                 }
                 let back = match result {
                     Ok(()) => Vec::new(),
@@ -429,7 +503,7 @@ pub(crate) fn run_from<E: Engine>(
                     model.acking(m.id);
                 }
                 if fs.crashed() {
-                    return model;
+                    return model.cut_at_crash();
                 }
             }
             Step::PopDelivery => {
@@ -437,7 +511,7 @@ pub(crate) fn run_from<E: Engine>(
                     held.push(delivery);
                 }
                 if fs.crashed() {
-                    return model;
+                    return model.cut_at_crash();
                 }
             }
             Step::Ack(i) | Step::DropDelivery(i) => {
@@ -453,7 +527,7 @@ pub(crate) fn run_from<E: Engine>(
                 let result = delivery.ack();
                 if fs.crashed() {
                     model.cut_short([id]);
-                    return model;
+                    return model.cut_at_crash();
                 }
                 match result {
                     Ok(m) => {
@@ -475,7 +549,7 @@ pub(crate) fn run_from<E: Engine>(
                 let result = Delivery::ack_all(batch);
                 if fs.crashed() {
                     model.cut_short(ids);
-                    return model;
+                    return model.cut_at_crash();
                 }
                 match result {
                     Ok(messages) => {
@@ -500,7 +574,7 @@ pub(crate) fn run_from<E: Engine>(
                     _ => queue.sync(),
                 };
                 if fs.crashed() {
-                    return model;
+                    return model.cut_at_crash();
                 }
                 if result.is_ok() {
                     model.committed(None, true);
@@ -508,6 +582,7 @@ pub(crate) fn run_from<E: Engine>(
             }
         }
     }
+    model.take_evicted();
     // Deliveries still held are dropped unacknowledged (owed), then the queue, which syncs.
     drop(held);
     drop(queue);
