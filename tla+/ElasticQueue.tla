@@ -50,7 +50,7 @@ CONSTANTS
     MaxCap,              \* Config::max_capacity
     Growth,              \* Config::growth_factor (an integer here)
     ShrinkNum, ShrinkDen, \* Config::shrink_threshold = ShrinkNum / ShrinkDen
-    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:67): 64, or 1 under loom
+    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:80): 64, or 1 under loom
     SeedOrder,           \* FALSE: the engine as written. TRUE: the negative check, the
                          \* seed crate's order (a consumer trusts the tail index, not the
                          \* slot's stamp, and may read a reserved slot before it is written)
@@ -85,16 +85,16 @@ Max(a, b) == IF a > b THEN a ELSE b
 Sat(a) == Max(a, 0)        \* usize::saturating_sub
 RECURSIVE Pow2AtLeast(_, _)
 Pow2AtLeast(n, k) == IF k >= n THEN k ELSE Pow2AtLeast(n, 2 * k)
-OneLap(c) == Pow2AtLeast(c + 1, 1)                 \* (cap + 1).next_power_of_two() (segment.rs:65)
+OneLap(c) == Pow2AtLeast(c + 1, 1)                 \* (cap + 1).next_power_of_two() (segment.rs:72)
 Pos(w) == w % SEALED                               \* tail & !SEALED
 IsSealed(w) == w >= SEALED                         \* tail & SEALED != 0
 Idx(c, p) == p % OneLap(c)                         \* position & (one_lap - 1)
-Advance(c, p) ==                                   \* Segment::advance (segment.rs:120-127)
+Advance(c, p) ==                                   \* Segment::advance (segment.rs:128-135)
     IF Idx(c, p) + 1 < c THEN p + 1 ELSE (p - Idx(c, p)) + OneLap(c)
-Count(c, w) == (Pos(w) \div OneLap(c)) * c + Idx(c, Pos(w))   \* Segment::count (segment.rs:130-134)
+Count(c, w) == (Pos(w) \div OneLap(c)) * c + Idx(c, Pos(w))   \* Segment::count (segment.rs:138-142)
 (* What a sealed ring still holds, from its tail word w and head word h:              *)
-(* `count(tail).saturating_sub(popped()).min(cap)` (Segment::holds, segment.rs:92-94,  *)
-(* and len_if_open, segment.rs:159-160).                                               *)
+(* `count(tail).saturating_sub(popped()).min(cap)` (Segment::holds, segment.rs:100-102,  *)
+(* and len_if_open, segment.rs:167-168).                                               *)
 Left(c, w, h) == Min(Sat(Count(c, w) - Count(c, h)), c)
 
 (* ---- Config sizing (config.rs: grown, shrunk, should_shrink) ---- *)
@@ -106,13 +106,13 @@ Shrunk(t, len) ==
     IF ~ShouldShrink(t, len) THEN t
     ELSE LET smaller == Max(Max(Min(CeilDiv(t, Growth), t - 1), MinCap), len)
          IN IF smaller >= t THEN t ELSE Shrunk(smaller, len)
-(* LockFreeQueue::successor_capacity (resize.rs:115-124). *)
+(* LockFreeQueue::successor_capacity (resize.rs:122-131). *)
 SuccessorCapacity(c, holds) ==
     IF holds >= c THEN Max(Grown(c), MinCap)
     ELSE IF ShouldShrink(c, holds) THEN Shrunk(c, holds)
     ELSE Max(c, MinCap)
 
-(* Segment::new (segment.rs:63-82): stamps 0..cap-1, head = tail = 0, next null. *)
+(* Segment::new (segment.rs:70-90): stamps 0..cap-1, head = tail = 0, next null. *)
 NewSeg(c) == [cap |-> c, head |-> 0, tail |-> 0,
               stamp |-> [i \in 0..(c - 1) |-> i],
               val |-> [i \in 0..(c - 1) |-> NoMsg],
@@ -120,8 +120,8 @@ NewSeg(c) == [cap |-> c, head |-> 0, tail |-> 0,
 
 VARIABLES
     segs,       \* every segment ever linked, by id (link order); chain order = id order
-    qhead,      \* LockFreeQueue::head (mod.rs:115)
-    qtail,      \* LockFreeQueue::tail (mod.rs:116)
+    qhead,      \* LockFreeQueue::head (mod.rs:128)
+    qtail,      \* LockFreeQueue::tail (mod.rs:129)
     lc,         \* per thread: pc and the locals of the Rust functions it is in
     stopped,    \* the thread that stopped for good, or NoStop
     \* ghost state, for the properties only
@@ -159,7 +159,7 @@ Terminated == \A p \in Procs : lc[p].pc = "Done"
 
 Init ==
     /\ segs = << NewSeg(InitCap) >>
-    /\ qhead = 1 /\ qtail = 1                          \* LockFreeQueue::new (mod.rs:153-156)
+    /\ qhead = 1 /\ qtail = 1                          \* LockFreeQueue::new (mod.rs:182-189)
     /\ lc = [p \in Procs |-> Idle(IF p \in Producers THEN "P_push" ELSE "C_pop")]
     /\ stopped = NoStop
     /\ sent = [p \in Producers |-> 0]
@@ -183,37 +183,37 @@ Me(self) == lc[self]
 (* Returns. They end a call: the guard is dropped (unpin, done in Frame)   *)
 (* and the locals are forgotten.                                            *)
 (***************************************************************************)
-(* push returned Err(Full) (mod.rs:199-201): the producer tries again, as        *)
-(* push_timeout's wait loop does (mod.rs:421-438), re-pinning each time.        *)
+(* push returned Err(Full) (mod.rs:239-241): the producer tries again, as        *)
+(* push_timeout's wait loop does (mod.rs:479-491), re-pinning each time.        *)
 PushFull(self) == Set(self, Idle("P_push"))
-(* pop returned Some (mod.rs:284): the consumer pops again. *)
+(* pop returned Some (mod.rs:339): the consumer pops again. *)
 PopSome(self) == Set(self, Idle("C_pop"))
-(* pop returned None (mod.rs:296, or mod.rs:301's `?`): the consumer pops again, or    *)
+(* pop returned None (mod.rs:351, or mod.rs:356's `?`): the consumer pops again, or    *)
 (* stops once every message has been popped (as a drain loop does): a finished run is *)
 (* a legitimate end state.                                                             *)
 PopNone(self) == Set(self, Idle(IF AllDelivered THEN "Done" ELSE "C_pop"))
 
-(* advance_head returns `n` (resize.rs:230 or resize.rs:232) to its caller: the         *)
+(* advance_head returns `n` (resize.rs:237 or resize.rs:239) to its caller: the         *)
 (* Exhausted branch of pop_pinned pops from it (`current = self.advance_head(..)`,      *)
-(* mod.rs:302); retire_if_exhausted (resize.rs:192) ignores it and the pop returns Some *)
-(* (mod.rs:278,284).                                                                    *)
+(* mod.rs:357); retire_if_exhausted (resize.rs:199) ignores it and the pop returns Some *)
+(* (mod.rs:333,339).                                                                    *)
 AdvReturn(self, n) ==
     IF Me(self).retA = "exh"
     THEN Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = n])
     ELSE PopSome(self)
 
 (* shrink_if_sparse / restore_if_short return to their caller: pop_pinned's Ok branch  *)
-(* returns Some (mod.rs:282-284), its Empty branch None (mod.rs:290-296), advance_head *)
-(* returns `next` (resize.rs:226-230).                                                  *)
+(* returns Some (mod.rs:337-339), its Empty branch None (mod.rs:345-351), advance_head *)
+(* returns `next` (resize.rs:233-237).                                                  *)
 ResizeReturn(self) ==
     CASE Me(self).retR = "pop_some" -> PopSome(self)
       [] Me(self).retR = "pop_none" -> PopNone(self)
       [] Me(self).retR = "adv"      -> AdvReturn(self, Me(self).an)
 
 (* successor returned Some(n) (resize.rs:73): push_pinned moves on to it              *)
-(* (mod.rs:228); pop_pinned's Exhausted branch calls advance_head(current, n)        *)
-(* (mod.rs:301-302); shrink_if_sparse / restore_if_short ignore it (replace,   *)
-(* resize.rs:175) and return.                                                        *)
+(* (mod.rs:279); pop_pinned's Exhausted branch calls advance_head(current, n)        *)
+(* (mod.rs:356-357); shrink_if_sparse / restore_if_short ignore it (replace,   *)
+(* resize.rs:182) and return.                                                        *)
 SuccSome(self, n) ==
     LET me == Me(self)
     IN CASE me.retS = "push" -> Set(self, [Idle("P_segLoadTail") EXCEPT !.cur = n])
@@ -222,7 +222,7 @@ SuccSome(self, n) ==
          [] me.retS = "resize" -> ResizeReturn(self)
 
 (* successor returned None: link_successor found no room (resize.rs:68's `?`):         *)
-(* push_pinned returns Err (mod.rs:229), pop_pinned returns None (mod.rs:301's `?`),   *)
+(* push_pinned returns Err (mod.rs:280), pop_pinned returns None (mod.rs:356's `?`),   *)
 (* the resize calls return.                                                            *)
 SuccNone(self) ==
     CASE Me(self).retS = "push" -> PushFull(self)
@@ -237,7 +237,7 @@ CallSuccessor(self, r, rs, seg) ==
 CallHeld(self, r, rh) == Set(self, [r EXCEPT !.pc = "H_head", !.retH = rh])
 
 (* The steps of a push's decisive check whether it is refused: in seal_full, from the    *)
-(* load that finds its ring full (segment.rs:220) through is_sealed and the walk to its  *)
+(* load that finds its ring full (segment.rs:228) through is_sealed and the walk to its  *)
 (* `held >= max` (resize.rs:41-52); in link_successor, the walk to its `room == 0`       *)
 (* (resize.rs:80-87), which starts afresh at its head load. The check is not one step:   *)
 (* the walk reads one ring at a time and counts an open ring at its capacity, so         *)
@@ -249,7 +249,7 @@ AtMaxNow == Queued = MaxCap
 (* The last conjunct of every action of thread self: the thread has not stopped, and   *)
 (* what the step also does to the ghost and reclamation state:                           *)
 (*  pins: a ring retired in this step is kept for every thread pinned now; a call that   *)
-(*    ends drops its guard (push mod.rs:193, pop mod.rs:253).                             *)
+(*    ends drops its guard (push mod.rs:233, pop mod.rs:304).                             *)
 (*  atMax: whether one of the steps of the current decisive check saw MaxCap queued      *)
 (*    (each step evaluates Queued in the state it reads).                                 *)
 (*  fullOK: a push that returns Full (back to P_push without a new Ok) had atMax.         *)
@@ -275,8 +275,16 @@ Frame(self) ==
 (***************************************************************************)
 Msg(self) == <<self, sent[self] + 1>>
 
-(* push: `let guard = reclaim::pin();` (mod.rs:191) and push_pinned's                *)
-(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:210).              *)
+(* push: `let guard = reclaim::pin();` (mod.rs:231) and push_pinned's                *)
+(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:256).              *)
+(* Not modelled: the room gate (room.rs). For each ring it loads, push_pinned hands  *)
+(* the value back when the ring is gated (mod.rs:263-267), and the push is admitted  *)
+(* against max_capacity (a counter shared with held places) before it pushes; and    *)
+(* link_successor loads `armed` to gate the successor (resize.rs:96-98). The queue   *)
+(* modelled here never reserves and has no weight hook, byte bound or drop_oldest,   *)
+(* so no ring is gated and that test (of a field fixed when the ring is made, no     *)
+(* shared-memory step) is always false. Admission, held places, the arming seal and  *)
+(* evictions are checked by the loom models in lock_free/room_loom_tests.rs.         *)
 PushStart(self) ==
     /\ Me(self).pc = "P_push"
     /\ Set(self, [Idle("P_segLoadTail") EXCEPT !.cur = qtail])
@@ -284,8 +292,8 @@ PushStart(self) ==
     /\ Frame(self)
 
 (* After each load of the tail word, Segment::push's loop head checks the seal bit:    *)
-(* `if tail & SEALED != 0 { return Err(Rejected::Sealed(value)) }` (segment.rs:184-186) *)
-(* and push_pinned calls successor (mod.rs:219,227). A local test, folded into the     *)
+(* `if tail & SEALED != 0 { return Err(Rejected::Sealed(value)) }` (segment.rs:192-194) *)
+(* and push_pinned calls successor (mod.rs:270,278). A local test, folded into the     *)
 (* step of the load.                                                                   *)
 GotTail(self, w) ==
     LET me == Me(self)
@@ -293,14 +301,14 @@ GotTail(self, w) ==
        THEN CallSuccessor(self, [me EXCEPT !.loc = 0, !.v = 0], "push", me.cur)
        ELSE Set(self, [me EXCEPT !.pc = "P_loadStamp", !.loc = w, !.v = 0])
 
-(* Segment::push: `let mut tail = self.tail.load(Ordering::Relaxed);` (segment.rs:182) *)
+(* Segment::push: `let mut tail = self.tail.load(Ordering::Relaxed);` (segment.rs:190) *)
 SegPushLoadTail(self) ==
     /\ Me(self).pc = "P_segLoadTail"
     /\ GotTail(self, segs[Me(self).cur].tail)
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::push: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:188). *)
+(* Segment::push: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:196). *)
 SegPushLoadStamp(self) ==
     LET me == Me(self)
         s  == segs[me.cur]
@@ -309,14 +317,14 @@ SegPushLoadStamp(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* Segment::push, the three branches on the stamp (segment.rs:189-230):              *)
+(* Segment::push, the three branches on the stamp (segment.rs:197-238):              *)
 (*  stamp == tail: `self.tail.compare_exchange_weak(tail, self.advance(tail), ..)`    *)
-(*     (segment.rs:193-198); Err(current) => `tail = current` (segment.rs:210-211).   *)
+(*     (segment.rs:201-206); Err(current) => `tail = current` (segment.rs:218-219).   *)
 (*  stamp + one_lap == tail + 1: `let head = self.head.load(Ordering::SeqCst);`       *)
-(*     (segment.rs:220); `head + one_lap == tail` => Err(Rejected::Full)              *)
-(*     (segment.rs:221-222), and push_pinned calls seal_full (mod.rs:220-222);        *)
-(*     otherwise `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:225).         *)
-(*  else: `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:229).                *)
+(*     (segment.rs:228); `head + one_lap == tail` => Err(Rejected::Full)              *)
+(*     (segment.rs:229-230), and push_pinned calls seal_full (mod.rs:271-273);        *)
+(*     otherwise `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:233).         *)
+(*  else: `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:237).                *)
 SegPushDecide(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -341,14 +349,14 @@ SegPushDecide(self) ==
        /\ Frame(self)
 
 (* Segment::push, not full after all: `tail = self.tail.load(Ordering::Relaxed)`     *)
-(* (segment.rs:225).                                                                 *)
+(* (segment.rs:233).                                                                 *)
 SegPushReloadTail(self) ==
     /\ Me(self).pc = "P_reloadTail"
     /\ GotTail(self, segs[Me(self).cur].tail)
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::push: `cell.write(MaybeUninit::new(value))` (segment.rs:202-206). *)
+(* Segment::push: `cell.write(MaybeUninit::new(value))` (segment.rs:210-214). *)
 SegPushWrite(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -359,7 +367,7 @@ SegPushWrite(self) ==
        /\ Frame(self)
 
 (* Segment::push: `slot.stamp.store(tail + 1, Ordering::Release); return Ok(())`      *)
-(* (segment.rs:207-208); push returns Ok (mod.rs:195-197) and drops the guard.         *)
+(* (segment.rs:215-216); push returns Ok (mod.rs:235-237) and drops the guard.         *)
 SegPushPublish(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -371,7 +379,7 @@ SegPushPublish(self) ==
        /\ Frame(self)
 
 (* seal_full: `if segment.is_sealed() { return true; }` (resize.rs:41-43; the load is  *)
-(* segment.rs:164), and true sends push_pinned to successor (mod.rs:222,227);          *)
+(* segment.rs:172), and true sends push_pinned to successor (mod.rs:273,278);          *)
 (* otherwise `let (held, last) = self.held(guard);` (resize.rs:47); a `last` that is  *)
 (* not this ring means it was replaced meanwhile: true, to successor (resize.rs:48-50). *)
 SealFullIsSealed(self) ==
@@ -384,8 +392,8 @@ SealFullIsSealed(self) ==
        /\ Frame(self)
 
 (* seal_full: `segment.seal();` (resize.rs:54), Segment::seal's                     *)
-(* `self.tail.fetch_or(SEALED, Ordering::SeqCst)` (segment.rs:170), then `true`     *)
-(* (resize.rs:55): push_pinned calls successor (mod.rs:227).                         *)
+(* `self.tail.fetch_or(SEALED, Ordering::SeqCst)` (segment.rs:178), then `true`     *)
+(* (resize.rs:55): push_pinned calls successor (mod.rs:278).                         *)
 SealFullSeal(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -402,14 +410,14 @@ SealFullSeal(self) ==
 (***************************************************************************)
 (* After the walk: `return (held, current)` (resize.rs:31-32), to                     *)
 (*  seal_full: `if held >= max { return false; }` (resize.rs:51-52): push_pinned       *)
-(*     returns Err, push returns Full (mod.rs:222-223); otherwise the seal.            *)
+(*     returns Err, push returns Full (mod.rs:273-274); otherwise the seal.            *)
 (*  link_successor: `if !ptr::eq(last, segment)` => load `next` (resize.rs:81-83);     *)
 (*     `let room = max.saturating_sub(held); if room == 0 { return None; }`            *)
 (*     (resize.rs:85-87); otherwise on to final_count (resize.rs:89).                  *)
-(*  restore_if_short: `if !ptr::eq(last, segment) { return; }` (resize.rs:158-160);    *)
+(*  restore_if_short: `if !ptr::eq(last, segment) { return; }` (resize.rs:165-167);    *)
 (*     `let others = held.saturating_sub(cap); let room = max.saturating_sub(others    *)
-(*     + len); if room.min(min) <= cap { return; }` (resize.rs:162-166); otherwise     *)
-(*     the seal (replace, resize.rs:167).                                                       *)
+(*     + len); if room.min(min) <= cap { return; }` (resize.rs:169-173); otherwise     *)
+(*     the seal (replace, resize.rs:174).                                                       *)
 HeldDone(self) ==
     LET me == Me(self)
         r  == [me EXCEPT !.w = Null]
@@ -439,8 +447,8 @@ HeldHead(self) ==
     /\ Frame(self)
 
 (* held: `held.saturating_add(segment.holds())` (resize.rs:29): Segment::holds'        *)
-(* tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not sealed =>  *)
-(* `return self.cap` (segment.rs:89-91).                                               *)
+(* tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:96,156); not sealed =>  *)
+(* `return self.cap` (segment.rs:97-99).                                               *)
 HeldTail(self) ==
     LET me == Me(self)
         s  == segs[me.w]
@@ -452,8 +460,8 @@ HeldTail(self) ==
        /\ Frame(self)
 
 (* held, a sealed ring: Segment::holds' `self.popped()`, `self.head.load(SeqCst)`       *)
-(* (segment.rs:92,143), and `count(tail).saturating_sub(popped).min(cap)`             *)
-(* (segment.rs:92-94).                                                                 *)
+(* (segment.rs:100,151), and `count(tail).saturating_sub(popped).min(cap)`             *)
+(* (segment.rs:100-102).                                                                 *)
 HeldPopped(self) ==
     LET me == Me(self)
         s  == segs[me.w]
@@ -476,7 +484,7 @@ HeldNext(self) ==
        /\ Frame(self)
 
 (***************************************************************************)
-(*  successor (resize.rs:60-74) and link_successor (resize.rs:78-110) of   *)
+(*  successor (resize.rs:60-74) and link_successor (resize.rs:78-117) of   *)
 (*  the sealed ring rs; any thread, producer or consumer                   *)
 (***************************************************************************)
 (* successor: `let mut next = segment.next.load(Ordering::Acquire);` (resize.rs:66);   *)
@@ -507,7 +515,7 @@ LinkLoadNext(self) ==
        /\ Frame(self)
 
 (* link_successor: `let final_count = segment.final_count();` (resize.rs:89), the load  *)
-(* `self.tail.load(Ordering::SeqCst)` (segment.rs:176). Its value only sets the        *)
+(* `self.tail.load(Ordering::SeqCst)` (segment.rs:184). Its value only sets the        *)
 (* successor's `base` (resize.rs:92), a statistic: not kept.                            *)
 LinkFinalCount(self) ==
     /\ Me(self).pc = "K_finalCount"
@@ -516,8 +524,8 @@ LinkFinalCount(self) ==
     /\ Frame(self)
 
 (* link_successor: `let holds = segment.holds();` (resize.rs:90): tail_state's          *)
-(* `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not sealed => `self.cap`    *)
-(* (segment.rs:89-91), then the sizing (resize.rs:91, in LinkSize).                     *)
+(* `self.tail.load(Ordering::Acquire)` (segment.rs:96,156); not sealed => `self.cap`    *)
+(* (segment.rs:97-99), then the sizing (resize.rs:91, in LinkSize).                     *)
 LinkSize(self, holds) ==
     LET me == Me(self)
         cap == segs[me.rs].cap
@@ -534,7 +542,7 @@ LinkHoldsTail(self) ==
        /\ Frame(self)
 
 (* link_successor, holds of the sealed ring: `self.popped()`, `self.head.load(SeqCst)`   *)
-(* (segment.rs:92,143); then `let capacity = self.successor_capacity(segment.cap(),      *)
+(* (segment.rs:100,151); then `let capacity = self.successor_capacity(segment.cap(),      *)
 (* holds).min(room);` (resize.rs:91).                                                     *)
 LinkHoldsHead(self) ==
     LET me == Me(self)
@@ -544,11 +552,11 @@ LinkHoldsHead(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* link_successor: `Box::into_raw(Segment::new(capacity, ..))` (resize.rs:92, private    *)
-(* until published; `debug_assert!(cap >= 1)`, segment.rs:64) and                        *)
-(* `segment.next.compare_exchange(null, successor, SeqCst, Acquire)` (resize.rs:93-98):  *)
-(* Ok => `Some(successor)` (resize.rs:99-102); Err(winner) => the loser frees its own and *)
-(* returns `Some(winner)` (resize.rs:103-108). Then successor's tail CAS.                 *)
+(* link_successor: `Box::into_raw(Segment::new(capacity, ..))` (resize.rs:99, private    *)
+(* until published; `debug_assert!(cap >= 1)`, segment.rs:71) and                        *)
+(* `segment.next.compare_exchange(null, successor, SeqCst, Acquire)` (resize.rs:100-105):  *)
+(* Ok => `Some(successor)` (resize.rs:106-109); Err(winner) => the loser frees its own and *)
+(* returns `Some(winner)` (resize.rs:110-115). Then successor's tail CAS.                 *)
 LinkCas(self) ==
     LET me == Me(self)
         c  == me.rs
@@ -576,22 +584,22 @@ SuccCasTail(self) ==
 (***************************************************************************)
 (*                              CONSUMERS                                  *)
 (***************************************************************************)
-(* pop: `let guard = reclaim::pin();` (mod.rs:251) and pop_pinned's                 *)
-(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:269).             *)
+(* pop: `let guard = reclaim::pin();` (mod.rs:302) and pop_pinned's                 *)
+(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:320).             *)
 PopStart(self) ==
     /\ Me(self).pc = "C_pop"
     /\ Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = qhead])
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:238) *)
+(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:246) *)
 SegPopLoadHead(self) ==
     /\ Me(self).pc = "C_segLoadHead"
     /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:242).   *)
+(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:250).   *)
 (* SeedOrder (the negative check): the consumer loads the tail index instead and takes *)
 (* the slot when it differs from head, whether or not the producer has written it yet. *)
 SegPopLoadStamp(self) ==
@@ -604,9 +612,9 @@ SegPopLoadStamp(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* The head CAS that claims position h of segment c (segment.rs:244-249):             *)
+(* The head CAS that claims position h of segment c (segment.rs:252-257):             *)
 (* Ok => the slot is this thread's (ghost: record the claim order); Err(current) =>    *)
-(* `head = current` (segment.rs:260-261).                                              *)
+(* `head = current` (segment.rs:268-269).                                              *)
 ClaimHead(self, c, h) ==
     LET me == Me(self)
         s == segs[c]
@@ -621,8 +629,8 @@ ClaimHead(self, c, h) ==
        ELSE /\ Set(self, [me EXCEPT !.pc = "C_loadStamp", !.loc = s.head, !.v = 0])
             /\ UNCHANGED <<segs, claimHi, fifoOK>>
 
-(* pop_pinned, Err(Drained::Empty) (mod.rs:286-296): shrink_if_sparse above the       *)
-(* minimum (mod.rs:290-291), restore_if_short below it (mod.rs:292-293), then return  *)
+(* pop_pinned, Err(Drained::Empty) (mod.rs:341-351): shrink_if_sparse above the       *)
+(* minimum (mod.rs:345-346), restore_if_short below it (mod.rs:347-348), then return  *)
 (* None.                                                                              *)
 OnEmpty(self) ==
     LET me == Me(self)
@@ -632,14 +640,14 @@ OnEmpty(self) ==
        ELSE IF cap < MinCap THEN Set(self, [r EXCEPT !.pc = "R_tail"])
        ELSE PopNone(self)
 
-(* Segment::pop, the three branches on the stamp (segment.rs:243-284):               *)
+(* Segment::pop, the three branches on the stamp (segment.rs:251-292):               *)
 (*  stamp == head + 1: claim (ClaimHead).                                             *)
-(*  stamp == head: `let tail = self.tail.load(Ordering::SeqCst);` (segment.rs:270);   *)
-(*     `tail & !SEALED == head` => Exhausted if sealed, else Empty (segment.rs:271-  *)
-(*     276); otherwise a producer is mid-write: reload head (segment.rs:279).         *)
-(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:283).                *)
+(*  stamp == head: `let tail = self.tail.load(Ordering::SeqCst);` (segment.rs:278);   *)
+(*     `tail & !SEALED == head` => Exhausted if sealed, else Empty (segment.rs:279-  *)
+(*     276); otherwise a producer is mid-write: reload head (segment.rs:287).         *)
+(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:291).                *)
 (* Exhausted: pop_pinned calls `self.successor(current, segment, guard)?`             *)
-(* (mod.rs:298-301).                                                                  *)
+(* (mod.rs:353-356).                                                                  *)
 SegPopDecide(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -680,7 +688,7 @@ SegPopDecideSeed(self) ==
        /\ Frame(self)
 
 (* Segment::pop, a producer mid-write: `head = self.head.load(Ordering::Relaxed)`      *)
-(* (segment.rs:279).                                                                   *)
+(* (segment.rs:287).                                                                   *)
 SegPopReloadHead(self) ==
     /\ Me(self).pc = "C_reloadHead"
     /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
@@ -688,7 +696,7 @@ SegPopReloadHead(self) ==
     /\ Frame(self)
 
 (* Segment::pop: `let value = slot.value.with(|cell| cell.read().assume_init())`       *)
-(* (segment.rs:255). The read moves the value out: the model clears the cell, so a     *)
+(* (segment.rs:263). The read moves the value out: the model clears the cell, so a     *)
 (* read of a slot not (yet) written yields NoMsg, which delivers nothing.              *)
 SegPopRead(self) ==
     LET me == Me(self)
@@ -707,7 +715,7 @@ SegPopRead(self) ==
        /\ Frame(self)
 
 (* Segment::pop: `slot.stamp.store(head.wrapping_add(self.one_lap) & !SEALED, Release)` *)
-(* and `return Ok((value, index))` (segment.rs:256-258).                                *)
+(* and `return Ok((value, index))` (segment.rs:264-266).                                *)
 SegPopFreeSlot(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -718,10 +726,10 @@ SegPopFreeSlot(self) ==
        /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
        /\ Frame(self)
 
-(* pop_pinned, Ok: `if !segment.next.load(Ordering::Acquire).is_null()` (mod.rs:275)   *)
-(* => retire_if_exhausted (mod.rs:278); else the shrink check `index %                  *)
-(* SHRINK_CHECK_INTERVAL == 0 && segment.cap() > min` (mod.rs:279-280) =>              *)
-(* shrink_if_sparse (mod.rs:282); then `return Some(value)` (mod.rs:284).              *)
+(* pop_pinned, Ok: `if !segment.next.load(Ordering::Acquire).is_null()` (mod.rs:330)   *)
+(* => retire_if_exhausted (mod.rs:333); else the shrink check `index %                  *)
+(* SHRINK_CHECK_INTERVAL == 0 && segment.cap() > min` (mod.rs:334-335) =>              *)
+(* shrink_if_sparse (mod.rs:337); then `return Some(value)` (mod.rs:339).              *)
 PopOkLoadNext(self) ==
     LET me == Me(self)
         s  == segs[me.cur]
@@ -736,12 +744,12 @@ PopOkLoadNext(self) ==
        /\ Frame(self)
 
 (***************************************************************************)
-(*  retire_if_exhausted (resize.rs:181-194) and advance_head               *)
-(*  (resize.rs:198-234)                                                    *)
+(*  retire_if_exhausted (resize.rs:188-201) and advance_head               *)
+(*  (resize.rs:205-241)                                                    *)
 (***************************************************************************)
-(* retire_if_exhausted: `if segment.holds() != 0 { return; }` (resize.rs:187-189):       *)
-(* holds' tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:88,148); not      *)
-(* sealed => the capacity, not 0 (segment.rs:89-91): the pop returns Some.              *)
+(* retire_if_exhausted: `if segment.holds() != 0 { return; }` (resize.rs:194-196):       *)
+(* holds' tail_state, `self.tail.load(Ordering::Acquire)` (segment.rs:96,156); not      *)
+(* sealed => the capacity, not 0 (segment.rs:97-99): the pop returns Some.              *)
 RetireHoldsTail(self) ==
     LET me == Me(self)
         s  == segs[me.cur]
@@ -752,8 +760,8 @@ RetireHoldsTail(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* retire_if_exhausted: holds' `self.popped()`, `self.head.load(SeqCst)` (segment.rs:92, *)
-(* 143); `!= 0` => return (resize.rs:187-189), and the pop returns Some.                 *)
+(* retire_if_exhausted: holds' `self.popped()`, `self.head.load(SeqCst)` (segment.rs:100, *)
+(* 143); `!= 0` => return (resize.rs:194-196), and the pop returns Some.                 *)
 RetireHoldsHead(self) ==
     LET me == Me(self)
         s  == segs[me.cur]
@@ -765,7 +773,7 @@ RetireHoldsHead(self) ==
        /\ Frame(self)
 
 (* retire_if_exhausted: `let next = segment.next.load(Ordering::Acquire);` and         *)
-(* `if !next.is_null() { self.advance_head(current, next, guard); }` (resize.rs:190-    *)
+(* `if !next.is_null() { self.advance_head(current, next, guard); }` (resize.rs:197-    *)
 (* 186).                                                                                *)
 RetireLoadNext(self) ==
     LET me == Me(self)
@@ -778,7 +786,7 @@ RetireLoadNext(self) ==
        /\ Frame(self)
 
 (* advance_head(current = cur, next = an):                                             *)
-(* `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` (resize.rs:206-208).   *)
+(* `self.tail.compare_exchange(current, next, AcqRel, Relaxed)` (resize.rs:213-215).   *)
 AdvCasTail(self) ==
     LET me == Me(self)
     IN /\ me.pc = "A_casTail"
@@ -788,9 +796,9 @@ AdvCasTail(self) ==
        /\ Frame(self)
 
 (* advance_head: `self.head.compare_exchange(current, next, AcqRel, Acquire)`            *)
-(* (resize.rs:209-212); Ok => `self.limbo.retire(guard, current)` (resize.rs:219): the   *)
+(* (resize.rs:216-219); Ok => `self.limbo.retire(guard, current)` (resize.rs:226): the   *)
 (* limbo frees it once every thread pinned now has unpinned (pins, set in Frame);        *)
-(* Err(now) => `now` is returned (resize.rs:232).                                         *)
+(* Err(now) => `now` is returned (resize.rs:239).                                         *)
 AdvCasHead(self) ==
     LET me == Me(self)
     IN /\ me.pc = "A_casHead"
@@ -804,8 +812,8 @@ AdvCasHead(self) ==
        /\ Frame(self)
 
 (* advance_head: `let last = self.tail.load(Ordering::Acquire);` and                   *)
-(* `if last_segment.cap() < min { self.restore_if_short(last, ..) }` (resize.rs:222-    *)
-(* 223); then `next` is returned (resize.rs:230).                                        *)
+(* `if last_segment.cap() < min { self.restore_if_short(last, ..) }` (resize.rs:229-    *)
+(* 223); then `next` is returned (resize.rs:237).                                        *)
 AdvLoadTail(self) ==
     LET me == Me(self)
     IN /\ me.pc = "A_loadTail"
@@ -816,13 +824,13 @@ AdvLoadTail(self) ==
        /\ Frame(self)
 
 (***************************************************************************)
-(*  shrink_if_sparse (resize.rs:128-143), restore_if_short (resize.rs:    *)
-(*  144-164) and replace (resize.rs:173-177) of the ring rs; the first two *)
-(*  start with Segment::len_if_open (segment.rs:154-161)                  *)
+(*  shrink_if_sparse (resize.rs:135-150), restore_if_short (resize.rs:    *)
+(*  144-164) and replace (resize.rs:180-184) of the ring rs; the first two *)
+(*  start with Segment::len_if_open (segment.rs:162-169)                  *)
 (***************************************************************************)
 (* len_if_open: `let (tail, sealed) = self.tail_state(); if sealed { return None; }`  *)
-(* (segment.rs:155-158; the load is segment.rs:148), and the caller's                  *)
-(* `let Some(len) = .. else { return; }` (resize.rs:134-136 / resize.rs:154-156).     *)
+(* (segment.rs:163-166; the load is segment.rs:156), and the caller's                  *)
+(* `let Some(len) = .. else { return; }` (resize.rs:141-143 / resize.rs:161-163).     *)
 LenTail(self, pcv, next) ==
     LET me == Me(self)
         t  == segs[me.rs].tail
@@ -836,9 +844,9 @@ ShrinkLenTail(self)  == LenTail(self, "S_tail", "S_head")
 RestoreLenTail(self) == LenTail(self, "R_tail", "R_head")
 
 (* len_if_open: `self.count(tail).saturating_sub(self.popped())..min(self.cap)`        *)
-(* (segment.rs:159-160; popped() loads head, segment.rs:143). Then shrink_if_sparse's  *)
+(* (segment.rs:167-168; popped() loads head, segment.rs:151). Then shrink_if_sparse's  *)
 (* `if !should_shrink(cap, len) || shrunk(cap, len) >= cap { return; }`                *)
-(* (resize.rs:137-141), else the seal.                                                 *)
+(* (resize.rs:144-148), else the seal.                                                 *)
 ShrinkLenHead(self) ==
     LET me == Me(self)
         s  == segs[me.rs]
@@ -851,7 +859,7 @@ ShrinkLenHead(self) ==
        /\ Frame(self)
 
 (* len_if_open's head load, as above, for restore_if_short; then                      *)
-(* `let (held, last) = self.held(guard);` (resize.rs:157).                            *)
+(* `let (held, last) = self.held(guard);` (resize.rs:164).                            *)
 RestoreLenHead(self) ==
     LET me == Me(self)
         s  == segs[me.rs]
@@ -860,10 +868,10 @@ RestoreLenHead(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* `self.replace(current, segment, guard)` (resize.rs:142 / resize.rs:167), whose     *)
-(* `if segment.seal()` (resize.rs:174; Segment::seal's                                *)
-(* `self.tail.fetch_or(SEALED, SeqCst) & SEALED == 0`, segment.rs:170): this call     *)
-(* sealed it => `self.successor(current, segment, guard)` (resize.rs:175); otherwise  *)
+(* `self.replace(current, segment, guard)` (resize.rs:149 / resize.rs:174), whose     *)
+(* `if segment.seal()` (resize.rs:181; Segment::seal's                                *)
+(* `self.tail.fetch_or(SEALED, SeqCst) & SEALED == 0`, segment.rs:178): this call     *)
+(* sealed it => `self.successor(current, segment, guard)` (resize.rs:182); otherwise  *)
 (* return.                                                                            *)
 ResizeSeal(self) ==
     LET me == Me(self)
@@ -993,7 +1001,7 @@ BoundedCapacity == QueuedWithinMax /\ HeldWithinMax
 FullOnlyAtMax == fullOK
 
 (* The debug_asserts: link_successor is called on a sealed ring (resize.rs:79), a       *)
-(* successor has at least one slot (segment.rs:64), and a ring linked meanwhile has a   *)
+(* successor has at least one slot (segment.rs:71), and a ring linked meanwhile has a   *)
 (* non-null `next` (resize.rs:83 would dereference it).                                  *)
 DebugAsserts == assertOK
 
@@ -1003,7 +1011,7 @@ OneChain == \A s \in 1..Len(segs) :
                 /\ segs[s].next \in {Null, s + 1}
                 /\ (s < Len(segs) => IsSealed(segs[s].tail))
 
-(* The limbo's contract (`retire`, resize.rs:214-219): a retired segment is behind head *)
+(* The limbo's contract (`retire`, resize.rs:221-226): a retired segment is behind head *)
 (* and tail, so no thread pinning later can reach it, and no thread touches a segment    *)
 (* after the limbo may have freed it.                                                     *)
 SafeReclamation ==

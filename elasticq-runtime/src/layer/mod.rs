@@ -151,6 +151,17 @@ impl<T> Lane<T> for LockFreeQueue<T> {
     fn pinned<R>(&self, f: impl FnOnce() -> R) -> R {
         LockFreeQueue::pinned(self, f)
     }
+
+    fn room_for(&self, _like: Option<&T>) -> Option<&dyn Room<T>>
+    where
+        T: Send,
+    {
+        Some(self)
+    }
+
+    fn set_hooks(&mut self, hooks: &Hooks<T>) {
+        LockFreeQueue::set_hooks(self, hooks.clone());
+    }
 }
 
 impl<M: MapMessage> Lane<M> for MapQueue<M> {

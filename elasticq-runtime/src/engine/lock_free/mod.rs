@@ -41,13 +41,23 @@
 //! only waits are the ring's own (a slot claimed by a thread that has not yet written it),
 //! as in crossbeam's `ArrayQueue`. `push_timeout` and `pop_timeout` block by design. A
 //! thread stalled while pinned delays the freeing of retired rings, never an operation.
+//!
+//! # Held places, byte bounds, drop_oldest
+//! `room.rs`: rings linked after the first reservation (or every ring, when the queue has a
+//! weight hook, a byte bound or `Overflow::DropOldest`) are *gated*, a field fixed when the
+//! ring is made. A push into a gated ring first claims a place in one counter shared with
+//! the held places, bounded against the dequeued position; a push into an ungated ring is the
+//! plain ring push, which pays only the read of that field beside the ring's capacity.
 
 mod reclaim;
 mod resize;
+mod room;
 mod segment;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, loom))]
+mod room_loom_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
@@ -57,8 +67,11 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use self::reclaim::{Guard, Limbo};
+use self::room::Refused;
 use self::segment::{Drained, Rejected, Segment};
 use super::engine_by_inherent_methods;
+use crate::config::Overflow;
+use crate::engine::Hooks;
 use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use crate::wait::{deadline_after, WaitQueue};
 use crate::{config::Config, error::Error, error::PopError, error::PushError, stats::Stats};
@@ -123,6 +136,19 @@ pub struct LockFreeQueue<T> {
     closed: AtomicBool,
     rejected: AtomicU64,
     resizes: AtomicU64,
+    /// Set by the first reservation: rings linked from then on are gated (`room.rs`).
+    armed: AtomicBool,
+    /// Pushes admitted into gated rings plus places held, counted from the gate's baseline.
+    admitted: CachePadded<AtomicU64>,
+    /// Places held by permits now (decides whether evicting can make a place).
+    held: AtomicUsize,
+    /// A lower bound of the dequeued position, refreshed when an admission check fails.
+    seen_dequeued: AtomicU64,
+    /// The summed weight of the queued messages (with a weight hook only).
+    bytes: AtomicUsize,
+    /// Messages evicted under `Overflow::DropOldest`.
+    dropped: AtomicU64,
+    hooks: Hooks<T>,
     config: Config,
     _owns: PhantomData<T>,
 }
@@ -150,7 +176,14 @@ impl<T> LockFreeQueue<T> {
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
         let config = config.resolved();
-        let first = Box::into_raw(Segment::new(config.get_initial_capacity(), 0));
+        // A byte bound or drop_oldest needs every push counted: gated from the start.
+        let gated =
+            config.get_overflow() == Overflow::DropOldest || config.get_max_bytes().is_some();
+        let first = Box::into_raw(Segment::new(
+            config.get_initial_capacity(),
+            0,
+            gated.then_some(0),
+        ));
         Ok(Self {
             head: CachePadded::new(AtomicPtr::new(first)),
             tail: CachePadded::new(AtomicPtr::new(first)),
@@ -161,6 +194,13 @@ impl<T> LockFreeQueue<T> {
             closed: AtomicBool::new(false),
             rejected: AtomicU64::new(0),
             resizes: AtomicU64::new(0),
+            armed: AtomicBool::new(gated),
+            admitted: CachePadded::new(AtomicU64::new(0)),
+            held: AtomicUsize::new(0),
+            seen_dequeued: AtomicU64::new(0),
+            bytes: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+            hooks: Hooks::new(),
             config,
             _owns: PhantomData,
         })
@@ -189,24 +229,30 @@ impl<T> LockFreeQueue<T> {
             return Err(PushError::Closed(value));
         }
         let guard = reclaim::pin();
-        let result = self.push_pinned(value, &guard);
+        let result = self.push_pinned::<false>(value, &guard);
         drop(guard);
         match result {
             Ok(()) => {
                 self.pop_waiters.notify_one();
                 Ok(())
             }
-            Err(value) => {
+            Err(Refused::Full(value)) => {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 Err(PushError::Full(value))
             }
+            Err(Refused::Gated(value, baseline)) => self.push_gated(value, baseline),
         }
     }
 
-    /// Pushes into the last segment, moving on through seals; `Err` only when the queue
-    /// holds `max_capacity` messages.
+    /// Pushes into the last segment, moving on through seals; `Full` only when the queue
+    /// holds `max_capacity` messages. Unless `ADMITTED` (the push has its place counted,
+    /// `room.rs`), a gated ring hands the value back with the gate's baseline.
     #[inline]
-    fn push_pinned(&self, mut value: T, guard: &Guard) -> Result<(), T> {
+    fn push_pinned<const ADMITTED: bool>(
+        &self,
+        mut value: T,
+        guard: &Guard,
+    ) -> Result<(), Refused<T>> {
         let mut current = self.tail.load(Ordering::Acquire);
         loop {
             // SAFETY: 1. `current` was read from `tail` or a `next` pointer while this thread
@@ -214,19 +260,24 @@ impl<T> LockFreeQueue<T> {
             // both moved past it, and the limbo frees it only after every thread pinned at that
             // moment unpins: so it is allocated for as long as `guard` lives.
             let segment = unsafe { &*current };
+            if !ADMITTED {
+                if let Some(baseline) = segment.gate {
+                    return Err(Refused::Gated(value, baseline));
+                }
+            }
             match segment.push(value) {
                 Ok(()) => return Ok(()),
                 Err(Rejected::Sealed(back)) => value = back,
                 Err(Rejected::Full(back)) => {
                     value = back;
                     if !self.seal_full(segment, guard) {
-                        return Err(value);
+                        return Err(Refused::Full(value));
                     }
                 }
             }
             match self.successor(current, segment, guard) {
                 Some(next) => current = next,
-                None => return Err(value),
+                None => return Err(Refused::Full(value)),
             }
         }
     }
@@ -272,6 +323,10 @@ impl<T> LockFreeQueue<T> {
             let segment = unsafe { &*current };
             match segment.pop() {
                 Ok((value, index)) => {
+                    if let Some(weight) = self.hooks.weight {
+                        // Added before the push landed, so this never wraps.
+                        self.bytes.fetch_sub(weight(&value), Ordering::SeqCst);
+                    }
                     if !segment.next.load(Ordering::Acquire).is_null() {
                         // Sealed and replaced: if this pop took its last message, retire it
                         // now rather than on a later pop.
@@ -341,8 +396,9 @@ impl<T> LockFreeQueue<T> {
         let guard = reclaim::pin();
         let mut pushed = false;
         let mut result = Ok(());
+        let mut evicted = Vec::new();
         for value in items.by_ref() {
-            match self.push_pinned(value, &guard) {
+            match self.push_pinned_or_admit(value, &guard, &mut evicted) {
                 Ok(()) => pushed = true,
                 Err(value) => {
                     let mut rest = vec![value];
@@ -358,6 +414,7 @@ impl<T> LockFreeQueue<T> {
         if pushed {
             self.pop_waiters.notify_all();
         }
+        self.hand_over(evicted);
         result
     }
 
@@ -418,6 +475,7 @@ impl<T> LockFreeQueue<T> {
         self.rejected.fetch_sub(1, Ordering::Relaxed);
         let mut pending = Some(value);
         let mut closed = false;
+        let mut evicted = Vec::new();
         self.push_waiters.wait_until(deadline_after(timeout), || {
             let Some(value) = pending.take() else {
                 return true;
@@ -428,14 +486,10 @@ impl<T> LockFreeQueue<T> {
                 return true;
             }
             let guard = reclaim::pin();
-            match self.push_pinned(value, &guard) {
-                Ok(()) => true,
-                Err(value) => {
-                    pending = Some(value);
-                    false
-                }
-            }
+            pending = self.push_pinned_or_admit(value, &guard, &mut evicted).err();
+            pending.is_none()
         });
+        self.hand_over(evicted);
         match pending {
             None => {
                 self.pop_waiters.notify_one();
@@ -662,14 +716,19 @@ impl<T> LockFreeQueue<T> {
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        let (dequeued, enqueued) = self.counts();
+        let dropped = self.dropped.load(Ordering::SeqCst);
+        let (taken, enqueued) = self.counts();
         Stats {
             enqueued,
-            dequeued,
+            // The head position counts evictions too; `dropped` is read first, so this
+            // never goes below the pops made.
+            dequeued: taken.saturating_sub(dropped),
             rejected: self.rejected.load(Ordering::Relaxed),
             resizes: self.resizes.load(Ordering::Relaxed),
-            len: usize::try_from(enqueued - dequeued).unwrap_or(usize::MAX),
+            len: usize::try_from(enqueued - taken).unwrap_or(usize::MAX),
             capacity: self.capacity(),
+            dropped,
+            bytes: self.bytes.load(Ordering::SeqCst),
             ..Stats::default()
         }
     }

@@ -89,7 +89,14 @@ impl<T> LockFreeQueue<T> {
         let final_count = segment.final_count();
         let holds = segment.holds();
         let capacity = self.successor_capacity(segment.cap(), holds).min(room);
-        let successor = Box::into_raw(Segment::new(capacity, segment.base + final_count));
+        let base = segment.base + final_count;
+        // The successor of a gated ring is gated with the same baseline; once the room gate
+        // is armed, the first ring linked after the seal is gated with its own base (read
+        // after the seal, so an arming that sealed this ring is seen: `room.rs`).
+        let gate = segment
+            .gate
+            .or_else(|| self.armed.load(Ordering::SeqCst).then_some(base));
+        let successor = Box::into_raw(Segment::new(capacity, base, gate));
         match segment.next.compare_exchange(
             ptr::null_mut(),
             successor,

@@ -52,6 +52,12 @@ pub(super) struct Segment<T> {
     /// Messages pushed into all earlier segments of the queue; makes counts global. Known
     /// when the segment is made, because its predecessor is sealed by then.
     pub(super) base: u64,
+    /// The room gate's baseline once the queue counts its pushes (`room.rs`): a push into a
+    /// gated ring is admitted against `max_capacity` first. Fixed when the ring is made
+    /// (changed only under `&mut` of the queue), so checking it costs no atomic access; the
+    /// gated rings are a suffix of the chain and share one baseline, the pushes made into
+    /// the ungated rings before them.
+    pub(super) gate: Option<u64>,
     cap: usize,
     one_lap: usize,
     lap_shift: u32,
@@ -59,8 +65,9 @@ pub(super) struct Segment<T> {
 }
 
 impl<T> Segment<T> {
-    /// An empty ring of `cap` slots whose first position is global position `base`.
-    pub(super) fn new(cap: usize, base: u64) -> Box<Self> {
+    /// An empty ring of `cap` slots whose first position is global position `base`, gated
+    /// with `gate` (see the field).
+    pub(super) fn new(cap: usize, base: u64, gate: Option<u64>) -> Box<Self> {
         debug_assert!(cap >= 1);
         let one_lap = (cap + 1).next_power_of_two();
         let slots = (0..cap)
@@ -74,6 +81,7 @@ impl<T> Segment<T> {
             tail: CachePadded::new(AtomicUsize::new(0)),
             next: AtomicPtr::new(std::ptr::null_mut()),
             base,
+            gate,
             cap,
             one_lap,
             lap_shift: one_lap.trailing_zeros(),
