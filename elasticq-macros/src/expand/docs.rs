@@ -103,15 +103,32 @@ pub(super) fn docs(spec: &QueueSpec<'_>, builder: &Ident, engine_doc: &str) -> D
     } else {
         "the oldest of the highest non-empty priority level (fair mode bounds runs per level)"
     };
+    let dropping = declared.get_overflow() == Overflow::DropOldest;
+    let full = match (dropping, declared.get_max_bytes()) {
+        (true, None) => {
+            "At the maximum it evicts the lane's oldest message to take the new one \
+             (`overflow = drop_oldest`). "
+        }
+        (true, Some(_)) => {
+            "At the maximum, or when the message would pass the byte bound, it evicts the \
+             lane's oldest messages to take the new one (`overflow = drop_oldest`); a message \
+             heavier than the bound alone is `Err(PushError::Full(message))`. "
+        }
+        (false, None) => "`Err(PushError::Full(message))` at the maximum and ",
+        (false, Some(_)) => {
+            "`Err(PushError::Full(message))` at the maximum or past the byte bound, and "
+        }
+    };
     let push_doc = doc(format!(
         "Appends a `{m}` without blocking, growing the queue if it is full and below its \
-         maximum. `Err(PushError::Full(message))` at the maximum and \
-         `Err(PushError::Closed(message))` after [`close`]({ident}::close) hand the message back{}.",
+         maximum. {full}`Err(PushError::Closed(message))` after [`close`]({ident}::close) \
+         hand{s} the message back{}.",
         if layers.priority.is_absent() {
             ""
         } else {
             ", as does `Err(PushError::InvalidPriority(message))` for a priority out of range"
-        }
+        },
+        s = if dropping { "s" } else { "" },
     ));
     let pop_doc = doc(format!(
         "Removes {order} `{m}` without blocking; `None` if the queue is empty.{}",

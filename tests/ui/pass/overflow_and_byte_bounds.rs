@@ -1,7 +1,7 @@
 //! `overflow`, `capacity(max_bytes = N)` and `weight` on the derive (over the locked engine,
-//! priorities and partitions) and on `#[elasticq::queue]`, where the weight function is
-//! named through the message (or through `Self`, the queue struct); with the builder's
-//! overrides.
+//! priorities and partitions, a generic message, a labelled and a persisted queue) and on
+//! `#[elasticq::queue]`, where the weight function is named through the message (or through
+//! `Self`, the queue struct); with the builder's overrides.
 
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +59,40 @@ impl JobRing {
     }
 }
 
+#[derive(ElasticQueue, Debug, PartialEq)]
+#[elastic_queue(
+    engine = lock_free,
+    overflow = drop_oldest,
+    capacity(max_bytes = 64),
+    weight = Self::weight,
+    metrics = "envelopes"
+)]
+pub struct Envelope<T: Clone> {
+    body: Vec<T>,
+}
+
+impl<T: Clone> Envelope<T> {
+    fn weight(&self) -> usize {
+        self.body.len()
+    }
+}
+
+/// Persisted: weighed by `weight`, or without one by the encoded length.
+#[derive(ElasticQueue, Debug, PartialEq)]
+#[elastic_queue(persist, overflow = reject, capacity(max = 8, max_bytes = 64), weight = Self::weight)]
+pub struct Order {
+    id: u64,
+}
+
+impl Order {
+    fn weight(&self) -> usize {
+        8
+    }
+}
+
+#[elasticq::queue(message = Order, persist(sync = none), capacity(max_bytes = 1_024))]
+struct EncodedOrders;
+
 fn reading(n: usize) -> Reading {
     Reading { bytes: vec![0; n] }
 }
@@ -106,4 +140,24 @@ fn main() {
         .unwrap();
     rejecting.push(reading(2)).unwrap();
     assert!(rejecting.push(reading(1)).is_err());
+
+    let envelopes = EnvelopeQueue::<u8>::builder()
+        .on_evict(drop)
+        .build()
+        .unwrap();
+    envelopes.push(Envelope { body: vec![1, 2] }).unwrap();
+    assert_eq!(envelopes.pop(), Some(Envelope { body: vec![1, 2] }));
+
+    let dir = std::env::temp_dir().join(format!("elasticq-ui-overflow-{}", std::process::id()));
+    let orders = OrderQueue::builder()
+        .dir(dir.join("orders"))
+        .overflow(Overflow::Reject)
+        .max_bytes(32)
+        .build()
+        .unwrap();
+    orders.push(Order { id: 1 }).unwrap();
+    let encoded = EncodedOrders::open(dir.join("encoded")).unwrap();
+    encoded.push(Order { id: 2 }).unwrap();
+    drop((orders, encoded));
+    let _ = std::fs::remove_dir_all(dir);
 }
