@@ -32,9 +32,9 @@
 pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
-    IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey,
-    Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put, StableHasher,
-    Stats, MAX_CAPACITY, MAX_DECODE_DEPTH, MAX_PARTITIONS,
+    Hooks, IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message,
+    NoRoom, Overflow, PartitionKey, Partitioned, PopError, Prioritized, Priority, PriorityLevels,
+    PushError, Put, Room, StableHasher, Stats, MAX_CAPACITY, MAX_DECODE_DEPTH, MAX_PARTITIONS,
 };
 #[cfg(feature = "metrics")]
 pub use elasticq_runtime::{metrics, Instrumented};
@@ -73,9 +73,10 @@ pub mod __private {
     #[cfg(feature = "serde")]
     pub use elasticq_runtime::{serde_decode, serde_encode};
     pub use elasticq_runtime::{
-        stable_hash, Codec, Config, DecodeError, Engine, Entry, Error, Fairness, IntegerPriority,
-        Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, PartitionKey, Partitioned,
-        PopError, Prioritized, Priority, PriorityLevels, PushError, Put, Stats,
+        stable_hash, Codec, Config, DecodeError, Engine, Entry, Error, Fairness, Hooks,
+        IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message, Overflow,
+        PartitionKey, Partitioned, PopError, Prioritized, Priority, PriorityLevels, PushError, Put,
+        Stats,
     };
     #[cfg(feature = "persist")]
     pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};

@@ -3,13 +3,13 @@
 //! at fault, with what to write instead. [`message`] and [`queue_decl`] run the rules of
 //! their site in a fixed order, which is the order the errors are reported in.
 
-use elasticq_runtime::{Config, Fairness, MAX_CAPACITY, MAX_PARTITIONS};
+use elasticq_runtime::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 use proc_macro2::Span;
 use syn::spanned::Spanned as _;
 use syn::{GenericParam, Type};
 
 use crate::errors::Errors;
-use crate::parse::attr::{Mode, PartitionCount, QueueAttrs};
+use crate::parse::attr::{Mode, OverflowKind, PartitionCount, QueueAttrs};
 use crate::parse::keys::Key;
 use crate::parse::read::Spanned;
 use crate::parse::roles::PriorityKind;
@@ -30,7 +30,9 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
     if is_map(&message.attrs) {
         map_mode_has_a_key(message, errors);
         map_mode_takes_no_queue_layers(message, errors);
+        map_mode_has_no_overflow_or_weight(&message.attrs, errors);
     } else {
+        byte_bound_needs_a_weight(&message.attrs, "Self", errors);
         key_and_version_need_map_mode(message, errors);
     }
     codec_needs_persist(&message.attrs, errors);
@@ -43,6 +45,10 @@ pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
     sizes(&decl.attrs, errors);
     partitions_in_range(&decl.attrs, errors);
     fair_pops_at_least_once(&decl.attrs, errors);
+    let message = quote::ToTokens::to_token_stream(&decl.message)
+        .to_string()
+        .replace(' ', "");
+    byte_bound_needs_a_weight(&decl.attrs, &message, errors);
 }
 
 fn is_map(attrs: &QueueAttrs) -> bool {
@@ -91,6 +97,45 @@ fn map_mode_is_not_persisted(attrs: &QueueAttrs, errors: &mut Errors) {
             "a map-mode message cannot be persisted: the log keeps a queue's order, not \
              entries replaced by key; remove `persist`, or leave out `mode = map`",
         );
+    }
+}
+
+/// A byte bound counts the weight of the queued messages, so something must weigh them: a
+/// `weight` function, or for a persisted queue the encoded length. `message` is how the
+/// declaration names the message (`Self` on the derive).
+fn byte_bound_needs_a_weight(attrs: &QueueAttrs, message: &str, errors: &mut Errors) {
+    if let (Some(span), None, None) = (attrs.max_bytes_key, attrs.weight_key, attrs.persist_key) {
+        errors.at(
+            span,
+            format!(
+                "a byte bound needs a weight: add `{weight} = {message}::weight`, a \
+                 `fn(&{message}) -> usize` (a persisted queue weighs a message by its encoded \
+                 length without one)",
+                weight = Key::Weight
+            ),
+        );
+    }
+}
+
+/// Map mode replaces an entry by its key: it has no oldest message to evict and bounds
+/// entries, not bytes.
+fn map_mode_has_no_overflow_or_weight(attrs: &QueueAttrs, errors: &mut Errors) {
+    let keys = [
+        (attrs.overflow_key, Key::Overflow),
+        (attrs.max_bytes_key, Key::MaxBytes),
+        (attrs.weight_key, Key::Weight),
+    ];
+    for (span, key) in keys {
+        if let Some(span) = span {
+            errors.at(
+                span,
+                format!(
+                    "`{key}` does not apply in map mode, which replaces entries by key, not by \
+                     age or weight: a put of a new key into a full map is refused with `Full`; \
+                     remove `{key}`"
+                ),
+            );
+        }
     }
 }
 
@@ -311,6 +356,15 @@ pub(crate) fn config(attrs: &QueueAttrs) -> Config {
             max_consecutive: fair.value,
         });
     }
+    if let Some(overflow) = &attrs.overflow {
+        config = config.overflow(match overflow.value {
+            OverflowKind::Reject => Overflow::Reject,
+            OverflowKind::DropOldest => Overflow::DropOldest,
+        });
+    }
+    if let Some(max_bytes) = &attrs.max_bytes {
+        config = config.max_bytes(max_bytes.value);
+    }
     config
 }
 
@@ -385,6 +439,14 @@ fn sizes(attrs: &QueueAttrs, errors: &mut Errors) {
                 "`min` ({min}) exceeds `initial` ({initial}): the queue would start below its \
                  minimum; write `min = {initial}` or less, or raise `initial`"
             ),
+        );
+    }
+    if let Some(max_bytes) = attrs.max_bytes.as_ref().filter(|bound| bound.value == 0) {
+        report(
+            max_bytes.span,
+            "`max_bytes` must be at least 1: a lane bounded to 0 bytes could never hold a \
+             message; write e.g. `max_bytes = 1_048_576`"
+                .to_owned(),
         );
     }
     if let Some(factor) = &attrs.growth_factor {

@@ -6,6 +6,8 @@
 //! - `layers`: priorities, partitions and map mode;
 //! - `metrics`: the series a queue declared with `metrics = "label"` reports;
 //! - `persist`: persisted queues (opening, log settings, deliveries, `codec = serde`);
+//! - `overflow`: `overflow = drop_oldest`, `capacity(max_bytes = N)` and `weight` on every
+//!   composition, against a model of each lane, and under several producers and consumers;
 //! - `codec`: `#[derive(Codec)]` round trips and malformed input.
 //!
 //! The async calls are in `tests/async_api/`; compile-time errors in `tests/ui.rs`.
@@ -14,4 +16,5 @@ mod api;
 mod codec;
 mod layers;
 mod metrics;
+mod overflow;
 mod persist;

@@ -6,10 +6,11 @@ use quote::quote;
 use syn::Ident;
 
 use super::constructors::Constructor;
+use super::hooks;
 use super::layers::Composition;
 use super::persist::PersistItems;
 use super::{Cx, QueueSpec};
-use crate::parse::attr::{PartitionCount, QueueAttrs};
+use crate::parse::attr::{OverflowKind, PartitionCount, QueueAttrs};
 
 pub(super) struct Builder {
     /// The builder's struct.
@@ -44,6 +45,15 @@ pub(super) fn builder(
     let persist_init = &persist.init;
     let persist_setters = &persist.setters;
     let layer_setters = layer_setters(spec, private);
+    let overflow_setters = overflow_setters(spec, cx);
+    let hooks = hooks::Hooks::of(spec, cx);
+    let (hooks_field, hooks_init, hooks_install, hooks_check) =
+        (&hooks.field, &hooks.init, &hooks.install, &hooks.check);
+    let inner_binding = if hooks_install.is_empty() {
+        quote!(__inner)
+    } else {
+        quote!(mut __inner)
+    };
     let wrap = &composition.wrap;
     let Constructor {
         build, build_doc, ..
@@ -56,6 +66,7 @@ pub(super) fn builder(
         #[doc = #builder_doc]
         #vis struct #builder #generics #struct_where {
             config: #private::Config,
+            #hooks_field
             #persist_field
             queue: #private::PhantomData<#ident #ty_generics>,
         }
@@ -64,8 +75,10 @@ pub(super) fn builder(
             /// A builder starting from the declared settings, to change any of them at run
             /// time.
             #vis fn builder() -> #builder #ty_generics {
+                #hooks_check
                 #builder {
                     config: #config,
+                    #hooks_init
                     #persist_init
                     queue: #private::PhantomData,
                 }
@@ -104,16 +117,20 @@ pub(super) fn builder(
                 self
             }
 
+            #overflow_setters
             #layer_setters
             #persist_setters
 
             #build_doc
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
                 match #build {
-                    #private::Ok(__inner) => #private::Ok(#ident {
-                        inner: #wrap,
-                        signals: #private::Signals::new(),
-                    }),
+                    #private::Ok(#inner_binding) => {
+                        #hooks_install
+                        #private::Ok(#ident {
+                            inner: #wrap,
+                            signals: #private::Signals::new(),
+                        })
+                    }
                     #private::Err(__error) => #private::Err(__error),
                 }
             }
@@ -123,6 +140,46 @@ pub(super) fn builder(
         item,
         method,
         impl_block,
+    }
+}
+
+/// Builder setters for the overflow policy, the byte bound and the eviction callback, which
+/// every queue but a map-mode one has (a persisted queue has no eviction callback yet).
+fn overflow_setters(spec: &QueueSpec<'_>, cx: &Cx) -> TokenStream {
+    if spec.layers.map {
+        return TokenStream::new();
+    }
+    let (vis, message, private) = (spec.vis, &spec.message, &cx.private);
+    let n = Ident::new("__n", Span::mixed_site());
+    let usize = quote!(::core::primitive::usize);
+    let on_evict = hooks::supported(spec, cx).then(|| {
+        quote! {
+            /// Sets a callback that receives every message evicted under
+            /// `Overflow::DropOldest`, on the thread of the push that evicted it, after that
+            /// push took its place. Without one, evicted messages are dropped.
+            #vis fn on_evict(mut self, __evicted: impl ::core::ops::Fn(#message) + ::core::marker::Send + ::core::marker::Sync + 'static) -> Self {
+                self.hooks = self.hooks.evicted(__evicted);
+                self
+            }
+        }
+    });
+    quote! {
+        /// Sets what a push into a lane full at its maximum (or byte bound) does:
+        /// `elasticq::Overflow::Reject` refuses it with `Full`, `DropOldest` evicts the lane's
+        /// oldest messages to take it (counted in `stats().dropped`).
+        #vis fn overflow(mut self, __overflow: #private::Overflow) -> Self {
+            self.config = self.config.overflow(__overflow);
+            self
+        }
+
+        /// Sets the byte bound of each lane (at least 1): the summed weight of its queued
+        /// messages never passes it.
+        #vis fn max_bytes(mut self, #n: #usize) -> Self {
+            self.config = self.config.max_bytes(#n);
+            self
+        }
+
+        #on_evict
     }
 }
 
@@ -200,6 +257,17 @@ fn declared_config(attrs: &QueueAttrs, private: &TokenStream) -> TokenStream {
     if let Some(fair) = &attrs.fair {
         let k = fair.value;
         config = quote!(#config.fairness(#private::Fairness::Fair { max_consecutive: #k }));
+    }
+    if let Some(overflow) = &attrs.overflow {
+        let policy = match overflow.value {
+            OverflowKind::Reject => quote!(Reject),
+            OverflowKind::DropOldest => quote!(DropOldest),
+        };
+        config = quote!(#config.overflow(#private::Overflow::#policy));
+    }
+    if let Some(max_bytes) = &attrs.max_bytes {
+        let n = max_bytes.value;
+        config = quote!(#config.max_bytes(#n));
     }
     config
 }

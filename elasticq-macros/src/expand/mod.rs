@@ -1,5 +1,6 @@
 //! Expand: the code a checked declaration generates, one file per part: the layer
-//! composition ([`layers`]), the docs, the constructors, the core calls ([`api`]), the builder,
+//! composition ([`layers`]), the docs, the constructors, the core calls ([`api`]), the builder
+//! and the hooks it sets on the lanes ([`hooks`]),
 //! the calls of each layer ([`priority`], [`partitions`], [`map`], [`persist`]), the async
 //! side, the `Debug` impls, and the traits the message implements ([`message_impls`]). This
 //! file puts the queue's items together.
@@ -19,6 +20,7 @@ mod builder;
 mod constructors;
 mod debug;
 mod docs;
+mod hooks;
 mod layers;
 mod map;
 mod message_impls;
@@ -51,6 +53,9 @@ struct QueueSpec<'a> {
     layers: Layers,
     /// A bound every item of the queue carries (`#[elasticq::queue]`: that the message is one).
     gate: Option<TokenStream>,
+    /// What `Self` means in the declaration's paths (`weight = Self::f`): the message on the
+    /// derive, the queue struct in `#[elasticq::queue]`.
+    self_type: TokenStream,
 }
 
 /// What every part of the queue's expansion shares.
@@ -93,6 +98,7 @@ pub(crate) fn derive(input: &DeriveInput, message: &Message<'_>) -> TokenStream 
         origin: format!("`#[derive(ElasticQueue)]` on [`{ident}`]"),
         layers: Layers::of_message(message),
         gate: None,
+        self_type: quote!(#ident #ty_generics),
     });
     let impls = message_impls::message_impls(message, &private, &queue);
     let codec = persist::codec_impl(input, message);
@@ -146,6 +152,7 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
         origin: format!("`#[elasticq::queue(message = {message_name})]`"),
         layers: Layers::of_queue_decl(decl),
         gate: Some(gate),
+        self_type: decl.item.ident.to_token_stream(),
     });
     quote! {
         #message_check

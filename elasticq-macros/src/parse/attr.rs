@@ -39,6 +39,13 @@ pub(crate) enum ContainerKey {
     Function(Path),
 }
 
+/// `overflow = reject | drop_oldest`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OverflowKind {
+    Reject,
+    DropOldest,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     Queue,
@@ -52,6 +59,18 @@ pub(crate) struct QueueAttrs {
     pub(crate) initial: Option<Spanned<usize>>,
     pub(crate) min: Option<Spanned<usize>>,
     pub(crate) max: Option<Spanned<usize>>,
+    /// `capacity(max_bytes = N)`: the byte bound of each lane, spanned on the number.
+    pub(crate) max_bytes: Option<Spanned<usize>>,
+    /// Where the `max_bytes` key itself is written.
+    pub(crate) max_bytes_key: Option<Span>,
+    /// `overflow = ...`, spanned on the policy.
+    pub(crate) overflow: Option<Spanned<OverflowKind>>,
+    /// Where the `overflow` key itself is written.
+    pub(crate) overflow_key: Option<Span>,
+    /// `weight = path`: the `fn(&M) -> usize` weighing a message, spanned on the path.
+    pub(crate) weight: Option<Spanned<Path>>,
+    /// Where the `weight` key itself is written.
+    pub(crate) weight_key: Option<Span>,
     pub(crate) growth_factor: Option<Spanned<f64>>,
     pub(crate) shrink_threshold: Option<Spanned<f64>>,
     pub(crate) partitions: Option<Spanned<PartitionCount>>,
@@ -101,6 +120,16 @@ pub(crate) fn parse_key(
             set(&mut attrs.engine, value, key, span, errors);
         }
         Key::Capacity => values::capacity(meta, attrs, errors)?,
+        Key::Overflow => {
+            let value = values::overflow(meta, errors)?;
+            attrs.overflow_key.get_or_insert(span);
+            set(&mut attrs.overflow, value, key, span, errors);
+        }
+        Key::Weight => {
+            let value = values::weight(meta, site, errors)?;
+            attrs.weight_key.get_or_insert(span);
+            set(&mut attrs.weight, value, key, span, errors);
+        }
         Key::GrowthFactor => {
             let value = parse_float(meta, key, "growth_factor = 2.0", errors)?;
             set(&mut attrs.growth_factor, value, key, span, errors);
@@ -155,6 +184,7 @@ pub(crate) fn parse_key(
         Key::Initial
         | Key::Min
         | Key::Max
+        | Key::MaxBytes
         | Key::MaxConsecutive
         | Key::Priority
         | Key::Levels
@@ -185,6 +215,16 @@ fn unknown_key(written: &str, site: Site) -> String {
             (Site::QueueArgs, Some(Key::PartitionKey | Key::Mode | Key::Codec)) => {
                 message += "; it belongs on the message: `#[elastic_queue(...)]` on the type \
                             deriving ElasticQueue, whose queues all share it";
+            }
+            (
+                Site::Container | Site::QueueArgs,
+                Some(key @ (Key::Initial | Key::Min | Key::Max | Key::MaxBytes)),
+            ) => {
+                message += &format!(
+                    "; `{key}` is a size, which goes inside `{capacity}(...)`: write \
+                     `{capacity}({key} = ...)`",
+                    capacity = Key::Capacity
+                );
             }
             _ => message += &format!("; expected one of {}", one_of(&site.keys())),
         }

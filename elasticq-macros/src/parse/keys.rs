@@ -51,6 +51,9 @@ pub(crate) enum Key {
     Initial,
     Min,
     Max,
+    MaxBytes,
+    Overflow,
+    Weight,
     GrowthFactor,
     ShrinkThreshold,
     Partitions,
@@ -91,6 +94,9 @@ const TABLE: &[Entry] = &[
     entry(Key::Initial, "initial", &[Site::Capacity]),
     entry(Key::Min, "min", &[Site::Capacity]),
     entry(Key::Max, "max", &[Site::Capacity]),
+    entry(Key::MaxBytes, "max_bytes", &[Site::Capacity]),
+    entry(Key::Overflow, "overflow", &[Container, QueueArgs]),
+    entry(Key::Weight, "weight", &[Container, QueueArgs]),
     entry(Key::GrowthFactor, "growth_factor", &[Container, QueueArgs]),
     entry(
         Key::ShrinkThreshold,
@@ -183,7 +189,10 @@ mod tests {
             Site::Field.keys(),
             ["priority", "partition_key", "key", "version"]
         );
-        assert_eq!(Site::Capacity.keys(), ["initial", "min", "max"]);
+        assert_eq!(
+            Site::Capacity.keys(),
+            ["initial", "min", "max", "max_bytes"]
+        );
         assert_eq!(Site::Variant.keys(), ["priority"]);
         assert_eq!(Key::at(Site::QueueArgs, "mode"), None);
         assert_eq!(Key::at(Site::Container, "mode"), Some(Key::Mode));

@@ -1,19 +1,92 @@
-//! The value parsers of the queue's keys: `engine`, `capacity(...)`, `partitions`,
-//! `fair(...)`, `partition_key` on the type, `mode`, `metrics`, `name`, `crate` and
-//! `message`. Each returns `None` for a value it reported as invalid.
+//! The value parsers of the queue's keys: `engine`, `capacity(...)`, `overflow`, `weight`,
+//! `partitions`, `fair(...)`, `partition_key` on the type, `mode`, `metrics`, `name`, `crate`
+//! and `message`. Each returns `None` for a value it reported as invalid.
 
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
 use syn::{Expr, ExprLit, ExprPath, Ident, Lit, LitStr, Path, Token, Type};
 
 use crate::errors::Errors;
-use crate::parse::attr::{ContainerKey, EngineKind, Mode, PartitionCount, QueueAttrs};
+use crate::parse::attr::{
+    ContainerKey, EngineKind, Mode, OverflowKind, PartitionCount, QueueAttrs,
+};
 use crate::parse::keys::{Key, Site};
 use crate::parse::read::{empty_parens, parse_usize, quoted, set, skip_value, value_of, Spanned};
 use crate::parse::suggest::{nearest, one_of};
 
-const ENGINES: &[&str] = &["lock_free", "locked"];
 const MODES: &[&str] = &["queue", "map"];
+
+/// The names a key takes, for the error about a name that is none of them.
+struct Names {
+    /// What one name is, with its article: "an engine".
+    one: &'static str,
+    /// What the names are: "engines".
+    all: &'static str,
+    names: &'static [&'static str],
+    /// Said after the names when the written one is unknown.
+    meaning: &'static str,
+    /// Said after the names when no name was written.
+    example: &'static str,
+}
+
+const ENGINE_NAMES: Names = Names {
+    one: "an engine",
+    all: "engines",
+    names: &["lock_free", "locked"],
+    meaning: "",
+    example: "",
+};
+
+const OVERFLOW_NAMES: Names = Names {
+    one: "an overflow policy",
+    all: "policies",
+    names: &["reject", "drop_oldest"],
+    meaning: " (`reject`, the default, refuses a push into a full lane with `Full`; \
+              `drop_oldest` evicts the lane's oldest message to take it)",
+    example: ", e.g. `overflow = drop_oldest`",
+};
+
+impl Names {
+    /// The value of the name `written` (`values` are in the order of the names), spanned on
+    /// `expr`; `None`, reported, for a name that is none of them.
+    fn pick<T: Copy>(
+        &self,
+        expr: &Expr,
+        written: Option<&str>,
+        values: &[T],
+        errors: &mut Errors,
+    ) -> Option<Spanned<T>> {
+        let found = written
+            .and_then(|written| self.names.iter().position(|name| *name == written))
+            .map(|index| values[index]);
+        if found.is_none() {
+            self.report(expr, written, errors);
+        }
+        found.map(|value| Spanned {
+            value,
+            span: expr.span(),
+        })
+    }
+
+    /// Reports `expr`, which is the name `written` (unknown) or no name at all.
+    fn report(&self, expr: &Expr, written: Option<&str>, errors: &mut Errors) {
+        let names = one_of(self.names);
+        let message = match written {
+            Some(other) => {
+                let hint = nearest(other, self.names)
+                    .map(|near| format!("did you mean `{near}`? "))
+                    .unwrap_or_default();
+                let what = self.one.split_once(' ').map_or(self.one, |(_, what)| what);
+                format!(
+                    "unknown {what} `{other}`; {hint}the {} are {names}{}",
+                    self.all, self.meaning
+                )
+            }
+            None => format!("expected {}: {names}{}", self.one, self.example),
+        };
+        errors.spanned(expr, message);
+    }
+}
 
 pub(super) fn engine(
     meta: &ParseNestedMeta<'_>,
@@ -41,31 +114,8 @@ pub(super) fn engine(
         }
         _ => None,
     };
-    let kind = match written.as_deref() {
-        Some("lock_free") => EngineKind::LockFree,
-        Some("locked") => EngineKind::Locked,
-        Some(other) => {
-            let hint = nearest(other, ENGINES)
-                .map(|near| format!("did you mean `{near}`? "))
-                .unwrap_or_default();
-            errors.spanned(
-                &expr,
-                format!(
-                    "unknown engine `{other}`; {hint}the engines are {}",
-                    one_of(ENGINES)
-                ),
-            );
-            return Ok(None);
-        }
-        None => {
-            errors.spanned(&expr, format!("expected an engine: {}", one_of(ENGINES)));
-            return Ok(None);
-        }
-    };
-    Ok(Some(Spanned {
-        value: kind,
-        span: expr.span(),
-    }))
+    let kinds = [EngineKind::LockFree, EngineKind::Locked];
+    Ok(ENGINE_NAMES.pick(&expr, written.as_deref(), &kinds, errors))
 }
 
 pub(super) fn capacity(
@@ -102,11 +152,21 @@ pub(super) fn capacity(
             Some(key @ Key::Initial) => (key, &mut attrs.initial),
             Some(key @ Key::Min) => (key, &mut attrs.min),
             Some(key @ Key::Max) => (key, &mut attrs.max),
+            Some(key @ Key::MaxBytes) => {
+                attrs.max_bytes_key.get_or_insert(span);
+                (key, &mut attrs.max_bytes)
+            }
             _ => {
                 let key = written;
-                let hint = nearest(&key, &capacity_keys)
-                    .map(|near| format!("did you mean `{near}`? "))
-                    .unwrap_or_default();
+                let queue_key =
+                    Key::at(Site::Container, &key).or_else(|| Key::at(Site::QueueArgs, &key));
+                let hint = match (nearest(&key, &capacity_keys), queue_key) {
+                    (Some(near), _) => format!("did you mean `{near}`? "),
+                    (None, Some(other)) if other != Key::Capacity => format!(
+                        "`{other}` is not a size: write it beside `capacity(...)`, not inside; "
+                    ),
+                    (None, _) => String::new(),
+                };
                 errors.at(
                     span,
                     format!(
@@ -117,11 +177,74 @@ pub(super) fn capacity(
                 return skip_value(&inner);
             }
         };
-        let example = format!("{key} = 1024");
-        let value = parse_usize(&inner, key, &example, "a whole number of messages", errors)?;
+        let (example, what) = if key == Key::MaxBytes {
+            (
+                "max_bytes = 1_048_576".to_owned(),
+                "a whole number of bytes",
+            )
+        } else {
+            (format!("{key} = 1024"), "a whole number of messages")
+        };
+        let value = parse_usize(&inner, key, &example, what, errors)?;
         set(slot, value, key, span, errors);
         Ok(())
     })
+}
+
+/// `overflow = reject | drop_oldest`.
+pub(super) fn overflow(
+    meta: &ParseNestedMeta<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<OverflowKind>>> {
+    let Some((expr, written)) = a_name(meta, Key::Overflow, "overflow = drop_oldest", errors)?
+    else {
+        return Ok(None);
+    };
+    let kinds = [OverflowKind::Reject, OverflowKind::DropOldest];
+    Ok(OVERFLOW_NAMES.pick(&expr, written.as_deref(), &kinds, errors))
+}
+
+/// `weight = path`: the path of a `fn(&Message) -> usize`.
+pub(super) fn weight(
+    meta: &ParseNestedMeta<'_>,
+    site: Site,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<Path>>> {
+    let example = match site {
+        Site::QueueArgs => "weight = M::weight",
+        _ => "weight = Self::weight",
+    };
+    let Some(input) = value_of(meta, Key::Weight, example, errors)? else {
+        return Ok(None);
+    };
+    if quoted(input, Key::Weight, "function path", errors)? {
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Path(ExprPath {
+            path, qself: None, ..
+        }) => Ok(Some(Spanned {
+            span: path.span(),
+            value: path,
+        })),
+        other => {
+            let shape = match site {
+                Site::QueueArgs => {
+                    "a `fn(&M) -> usize` for `message = M`: write e.g. `weight = M::weight`"
+                }
+                _ => "a `fn(&Self) -> usize`: write `weight = Self::weight`",
+            };
+            errors.spanned(
+                &other,
+                format!(
+                    "`weight` is the path of the function that weighs a message, {shape} \
+                     (a closure or an expression cannot be named here)"
+                ),
+            );
+            Ok(None)
+        }
+    }
 }
 
 pub(super) fn partitions(
@@ -244,16 +367,12 @@ pub(super) fn mode(
     meta: &ParseNestedMeta<'_>,
     errors: &mut Errors,
 ) -> syn::Result<Option<Spanned<Mode>>> {
-    let Some(input) = value_of(meta, Key::Mode, "mode = map", errors)? else {
+    let Some((expr, written)) = a_name(meta, Key::Mode, "mode = map", errors)? else {
         return Ok(None);
     };
-    if quoted(input, Key::Mode, "name", errors)? {
-        return Ok(None);
-    }
-    let expr: Expr = input.parse()?;
-    let mode = match &expr {
-        Expr::Path(ExprPath { path, .. }) if path.is_ident("map") => Some(Mode::Map),
-        Expr::Path(ExprPath { path, .. }) if path.is_ident("queue") => Some(Mode::Queue),
+    let mode = match written.as_deref() {
+        Some("map") => Some(Mode::Map),
+        Some("queue") => Some(Mode::Queue),
         _ => None,
     };
     if mode.is_none() {
@@ -266,6 +385,28 @@ pub(super) fn mode(
         value,
         span: expr.span(),
     }))
+}
+
+/// The value of a `key = name` key: the expression, and the name if it is a plain
+/// identifier. `None` when there is no value, or it is a string (both reported).
+fn a_name(
+    meta: &ParseNestedMeta<'_>,
+    key: Key,
+    example: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<(Expr, Option<String>)>> {
+    let Some(input) = value_of(meta, key, example, errors)? else {
+        return Ok(None);
+    };
+    if quoted(input, key, "name", errors)? {
+        return Ok(None);
+    }
+    let expr: Expr = input.parse()?;
+    let written = match &expr {
+        Expr::Path(ExprPath { path, .. }) => path.get_ident().map(Ident::to_string),
+        _ => None,
+    };
+    Ok(Some((expr, written)))
 }
 
 /// `metrics = "label"`: a string literal, not empty (it is the `queue` label of every series).

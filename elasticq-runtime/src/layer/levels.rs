@@ -12,7 +12,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::config::{Config, Fairness};
 use crate::engine::push_each;
-use crate::engine::Engine;
+use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
 use crate::message::Prioritized;
@@ -351,5 +351,25 @@ impl<M: Prioritized, E: Lane<M>> Lane<M> for PriorityLevels<M, E> {
 
     fn len_level(&self, level: usize) -> usize {
         self.levels.get(level).map_or(0, |engine| engine.len())
+    }
+
+    /// The engine of `like`'s level (level 0 for `None`); `None` for a message whose
+    /// priority is out of range, which no level would take.
+    fn room_for(&self, like: Option<&M>) -> Option<&dyn Room<M>>
+    where
+        M: Send,
+    {
+        let level = match like {
+            Some(message) => self.level_for(message)?,
+            None => 0,
+        };
+        self.levels[level].room_for(like)
+    }
+
+    /// Sets the hooks of every level's engine.
+    fn set_hooks(&mut self, hooks: &Hooks<M>) {
+        for engine in self.levels.iter_mut() {
+            engine.set_hooks(hooks);
+        }
     }
 }

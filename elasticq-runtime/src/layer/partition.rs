@@ -10,8 +10,8 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use crate::config::Config;
-use crate::engine::Engine;
 use crate::engine::{partition_index, push_each};
+use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
 use crate::message::Message;
@@ -411,5 +411,22 @@ impl<M: Message, L: Lane<M>> Lane<M> for Partitioned<M, L> {
 
     fn len_level(&self, level: usize) -> usize {
         self.lanes.iter().map(|lane| lane.len_level(level)).sum()
+    }
+
+    /// The engine of the partition `like` is routed to, as `push` routes it (a message
+    /// without a key takes the next turn of the round robin); partition 0 for `None`.
+    fn room_for(&self, like: Option<&M>) -> Option<&dyn Room<M>>
+    where
+        M: Send,
+    {
+        let partition = like.map_or(0, |message| self.route(message.route()));
+        self.lanes[partition].room_for(like)
+    }
+
+    /// Sets the hooks of every partition's lanes.
+    fn set_hooks(&mut self, hooks: &Hooks<M>) {
+        for lane in self.lanes.iter_mut() {
+            lane.set_hooks(hooks);
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::publisher::{self, Publish};
 use super::sampled;
 use super::series::Series;
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
 use crate::stats::Stats;
@@ -276,5 +276,30 @@ impl<T: 'static, E: Lane<T> + Observable<T> + Send + Sync + 'static> Lane<T>
 
     fn len_level(&self, level: usize) -> usize {
         self.shared.engine.len_level(level)
+    }
+
+    fn room_for(&self, like: Option<&T>) -> Option<&dyn Room<T>>
+    where
+        T: Send,
+    {
+        self.shared.engine.room_for(like)
+    }
+
+    /// Sets the hooks of the wrapped composition. The publisher holds the queue weakly, so
+    /// the queue leaves it while the hooks are set, and waits for a publish under way to
+    /// end: for that long, `set_hooks` waits too. (A generated queue sets its hooks before it
+    /// wraps its composition, and never waits.)
+    fn set_hooks(&mut self, hooks: &Hooks<T>) {
+        publisher::unregister(Arc::as_ptr(&self.shared).cast::<()>());
+        loop {
+            if let Some(shared) = Arc::get_mut(&mut self.shared) {
+                shared.engine.set_hooks(hooks);
+                break;
+            }
+            // Only the publisher's thread holds the queue besides us, for one publish.
+            std::thread::yield_now();
+        }
+        let weak = Arc::downgrade(&self.shared) as std::sync::Weak<dyn Publish>;
+        publisher::register(weak);
     }
 }

@@ -37,6 +37,16 @@ pub(crate) fn register(source: Weak<dyn Publish>) {
     }
 }
 
+/// Removes every source that points at `source`'s allocation, so that its queue is owned
+/// alone again (`Arc::get_mut`) until it is registered anew.
+pub(crate) fn unregister(source: *const ()) {
+    if let Some(sources) = SOURCES.get() {
+        sources
+            .lock()
+            .retain(|registered| registered.as_ptr().cast::<()>() != source);
+    }
+}
+
 fn publish_all() {
     let Some(sources) = SOURCES.get() else {
         return;
