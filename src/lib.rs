@@ -50,7 +50,7 @@ pub use elasticq_runtime::{
     ProcessorStats, PushAsync, QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
     ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
-pub use elasticq_runtime::{Closed, NoRoom, OneLevel, Permit, Permits};
+pub use elasticq_runtime::{Closed, OneLevel, Permit, Permits};
 pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given

@@ -144,7 +144,7 @@ pub(super) fn builder(
 }
 
 /// Builder setters for the overflow policy, the byte bound and the eviction callback, which
-/// every queue but a map-mode one has (a persisted queue has no eviction callback yet).
+/// every queue but a map-mode one has.
 fn overflow_setters(spec: &QueueSpec<'_>, cx: &Cx) -> TokenStream {
     if spec.layers.map {
         return TokenStream::new();
@@ -152,7 +152,7 @@ fn overflow_setters(spec: &QueueSpec<'_>, cx: &Cx) -> TokenStream {
     let (vis, message, private) = (spec.vis, &spec.message, &cx.private);
     let n = Ident::new("__n", Span::mixed_site());
     let usize = quote!(::core::primitive::usize);
-    let on_evict = hooks::supported(spec, cx).then(|| {
+    let on_evict = hooks::supported(spec).then(|| {
         quote! {
             /// Sets a callback that receives every message evicted under
             /// `Overflow::DropOldest`, on the thread of the push that evicted it, after that

@@ -40,8 +40,8 @@ pub(super) fn constructor(spec: &QueueSpec<'_>, cx: &Cx, composition: &Compositi
             // Spanned on the message type: a message without an encoding is reported there,
             // once (only opening a log needs `Codec`).
             {
-                let open = respan(quote!(#private::Persistent::open), at);
-                quote_spanned!(at=> #open(self.config, self.persist))
+                let open = respan(quote!(#private::Persistent::open_with_hooks), at);
+                quote_spanned!(at=> #open(self.config, self.persist, self.hooks))
             },
             quote! {
                 /// Checks every setting, opens the log and recovers it (see `open`). An

@@ -3,9 +3,10 @@
 //! (for `overflow = drop_oldest`), set with `Lane::set_hooks` on the built composition before
 //! it is wrapped (`Instrumented`) and shared.
 //!
-//! A map-mode queue has neither. A persisted queue's lanes hold `Recorded<M>`, so hooks of
-//! `M` cannot be set on them until `Persistent` takes them itself; until then it gets only the
-//! check that its `weight` function has the right type.
+//! A map-mode queue has neither. A persisted queue's lanes hold `Recorded<M>`: its hooks go
+//! to `Persistent::open_with_hooks`, which weighs each record (by the `weight` function, or
+//! the record's length) and acknowledges evicted messages in the log before the callback
+//! gets them.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens as _};
@@ -14,8 +15,8 @@ use syn::{Ident, Path};
 use super::{respan, Cx, QueueSpec};
 
 /// Whether the queue's lanes take hooks of its message.
-pub(super) fn supported(spec: &QueueSpec<'_>, cx: &Cx) -> bool {
-    !spec.layers.map && !cx.persisted
+pub(super) fn supported(spec: &QueueSpec<'_>) -> bool {
+    !spec.layers.map
 }
 
 /// What the builder holds and does for the hooks.
@@ -24,7 +25,8 @@ pub(super) struct Hooks {
     pub(super) field: TokenStream,
     /// Its value in `builder()`: the declared weight function, if any.
     pub(super) init: TokenStream,
-    /// In `build`: sets the hooks on `__inner`, the built composition.
+    /// In `build`: sets the hooks on `__inner`, the built composition (a persisted queue
+    /// hands them to `open_with_hooks` instead).
     pub(super) install: TokenStream,
     /// In `builder()`, for a queue that cannot hold hooks: the type check of `weight`.
     pub(super) check: TokenStream,
@@ -45,7 +47,7 @@ impl Hooks {
             };
             (binding, check)
         });
-        if !supported(spec, cx) {
+        if !supported(spec) {
             return Self {
                 field: TokenStream::new(),
                 init: TokenStream::new(),
@@ -67,7 +69,10 @@ impl Hooks {
         Self {
             field: quote!(hooks: #private::Hooks<#message>,),
             init,
-            install: quote!(#private::Lane::set_hooks(&mut __inner, &self.hooks);),
+            install: match cx.persisted {
+                true => TokenStream::new(),
+                false => quote!(#private::Lane::set_hooks(&mut __inner, &self.hooks);),
+            },
             check: TokenStream::new(),
         }
     }
