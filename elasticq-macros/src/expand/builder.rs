@@ -45,6 +45,13 @@ pub(super) fn builder(
     let persist_setters = &persist.setters;
     let layer_setters = layer_setters(spec, private);
     let wrap = &composition.wrap;
+    // A persisted queue shares its async wake-ups with its deliveries (a `nack` wakes a
+    // task waiting for a message), so they come from the composition it opened.
+    let signals = if cx.persisted {
+        quote!(#private::Persistent::shared_signals(&__inner))
+    } else {
+        quote!(#private::Signals::new())
+    };
     let Constructor {
         build, build_doc, ..
     } = constructor;
@@ -110,10 +117,13 @@ pub(super) fn builder(
             #build_doc
             #vis fn build(self) -> #private::Result<#ident #ty_generics, #private::Error> {
                 match #build {
-                    #private::Ok(__inner) => #private::Ok(#ident {
-                        inner: #wrap,
-                        signals: #private::Signals::new(),
-                    }),
+                    #private::Ok(__inner) => {
+                        let __signals = #signals;
+                        #private::Ok(#ident {
+                            inner: #wrap,
+                            signals: __signals,
+                        })
+                    }
                     #private::Err(__error) => #private::Err(__error),
                 }
             }

@@ -144,6 +144,8 @@ pub(crate) mod record;
 #[cfg(feature = "persist")]
 mod recover;
 #[cfg(feature = "persist")]
+mod returns;
+#[cfg(feature = "persist")]
 mod segment;
 #[cfg(feature = "persist")]
 mod stats;

@@ -12,6 +12,7 @@ use super::log::PartitionLog;
 use super::logs::Logs;
 use super::owed::Owed;
 use super::recover;
+use super::returns::Returns;
 use super::syncer::Syncer;
 use super::PersistError;
 use super::{PersistOptions, PersistStats, SyncPolicy};
@@ -71,6 +72,9 @@ pub struct Persistent<M, L> {
     /// without an encoding is then one error, where the queue is opened.
     pub(super) encode: fn(&M, &mut Vec<u8>),
     pub(super) logs: Arc<Logs>,
+    /// Deliveries handed back with `nack`, at the front of their lanes; shared with the
+    /// deliveries.
+    pub(super) returns: Arc<Returns<M>>,
     pub(super) syncer: Option<Syncer>,
 }
 
@@ -180,6 +184,12 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             SyncPolicy::Periodic(interval) => Some(Syncer::start(&logs, interval)?),
             _ => None,
         };
+        let returns = Arc::new(Returns::new(
+            Arc::clone(&logs),
+            partitions,
+            levels,
+            <M as crate::message::Message>::level,
+        ));
         Ok(Persistent {
             queue,
             owed,
@@ -187,6 +197,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             room: WaitQueue::new(),
             encode: M::encode,
             logs,
+            returns,
             syncer,
         })
     }
@@ -307,7 +318,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.queue.len() + self.owed.len()
+        self.queue.len() + self.owed.len() + self.returns.len()
     }
 
     /// Whether no message is queued.
@@ -321,7 +332,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty() && !self.owed.any()
+        self.queue.is_empty() && !self.owed.any() && !self.returns.any()
     }
 
     /// Closes the queue: pushes are refused, pops take what is left.
@@ -337,6 +348,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn close(&self) {
         self.queue.close();
+        self.returns.arrivals.notify_all();
     }
 
     /// How many messages the queue holds before it next grows (summed over lanes).
@@ -394,7 +406,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn len_level(&self, level: usize) -> usize {
         let owed: usize = (0..self.queue.partitions())
-            .map(|partition| self.owed.len_at(partition, level))
+            .map(|partition| {
+                self.owed.len_at(partition, level) + self.returns.len_at(partition, level)
+            })
             .sum();
         self.queue.len_level(level) + owed
     }
@@ -439,7 +453,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_partition(&self, partition: usize) -> usize {
-        self.queue.len_partition(partition) + self.owed.len_partition(partition)
+        self.queue.len_partition(partition)
+            + self.owed.len_partition(partition)
+            + self.returns.len_partition(partition)
     }
 
     /// The in-memory queue's counters.
@@ -461,12 +477,26 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         let owed = self.owed.len();
         stats.len += owed;
         stats.enqueued += owed as u64;
+        // A message handed back with `nack` counts once in `redelivered` when it is back in
+        // its lane, in `len` while it waits there, and again in `dequeued` when it is taken:
+        // `enqueued + redelivered = dequeued + len`.
+        stats.redelivered += self.returns.redelivered();
+        stats.dequeued += self.returns.taken();
+        stats.len += self.returns.len();
         stats
+    }
+
+    /// The async wake-ups of the generated queue over this one, shared with its deliveries
+    /// so that a `nack` wakes a task waiting in `pop_async`.
+    #[doc(hidden)]
+    pub fn shared_signals(&self) -> Arc<crate::queue::Signals> {
+        Arc::clone(&self.returns.signals)
     }
 }
 
 impl<M, L> Drop for Persistent<M, L> {
     fn drop(&mut self) {
+        self.returns.stop();
         if let Some(syncer) = self.syncer.take() {
             syncer.stop.store(true, Ordering::Release);
             syncer.thread.thread().unpark();
