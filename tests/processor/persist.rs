@@ -212,7 +212,9 @@ async fn what_comes_back_after_a_reopen_is_processed_once_more_and_then_gone() {
 async fn a_failed_batch_keeps_its_place_before_newer_messages() {
     let dir = tempfile::tempdir().unwrap();
     let queue = Arc::new(UploadQueue::open(dir.path()).unwrap());
-    queue.push_batch([Upload { id: 1 }, Upload { id: 2 }]).unwrap();
+    queue
+        .push_batch([Upload { id: 1 }, Upload { id: 2 }])
+        .unwrap();
     let tried = crate::common::shared::<Vec<Vec<u32>>>();
     let failing = queue
         .processor()
@@ -252,5 +254,9 @@ async fn a_failed_batch_keeps_its_place_before_newer_messages() {
     assert_eq!(tried.lock()[0], vec![1, 2]);
     drop(next.shutdown().await);
     close(queue);
-    assert_eq!(reopened_ids(dir.path()), Vec::<u32>::new(), "each acknowledged once");
+    assert_eq!(
+        reopened_ids(dir.path()),
+        Vec::<u32>::new(),
+        "each acknowledged once"
+    );
 }

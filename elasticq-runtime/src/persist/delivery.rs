@@ -145,7 +145,8 @@ impl<M> Delivery<M> {
     /// Hands the message back without acknowledging it: it goes to the front of its lane
     /// (its partition and priority level) at once, so the next pop of that lane takes it
     /// again, before every message queued behind it (messages of higher levels still go
-    /// first). Several messages handed back to one lane wait there in the order they were
+    /// first; while returned messages wait, a queue with [`Fairness::Fair`](crate::Fairness::Fair) pops as a strict
+    /// one). Several messages handed back to one lane wait there in the order they were
     /// queued, so a batch handed back message by message comes back as it was taken. Counts
     /// one [`redelivered`](crate::Stats::redelivered) and wakes a consumer waiting for a
     /// message (`pop_timeout`, `pop_async`).

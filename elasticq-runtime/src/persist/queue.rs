@@ -488,6 +488,16 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
 
     /// The async wake-ups of the generated queue over this one, shared with its deliveries
     /// so that a `nack` wakes a task waiting in `pop_async`.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("shared-signals");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// let signals = jobs.shared_signals(); // the generated queue's `signals`
+    /// signals.pushed(1);
+    /// # Ok::<(), Error>(())
+    /// ```
     #[doc(hidden)]
     pub fn shared_signals(&self) -> Arc<crate::queue::Signals> {
         Arc::clone(&self.returns.signals)
