@@ -121,3 +121,13 @@ pub(crate) fn open_jobs(dir: &Path) -> Result<JobQueue, Error> {
         .segment_bytes(4096)
         .build()
 }
+
+/// Runs the test `name` of this binary alone in a child process, with `env` set to `dir`;
+/// returns how it ended (the children here abort, as a crash would).
+pub(crate) fn run_child(name: &str, env: &str, dir: &Path) -> std::process::ExitStatus {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(env, dir)
+        .status()
+        .unwrap()
+}

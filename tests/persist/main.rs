@@ -22,6 +22,7 @@ mod damage;
 mod headers;
 mod locking;
 mod log_model;
+mod nack;
 mod partition_count;
 mod random_files;
 mod regressions;

@@ -122,16 +122,7 @@ fn refusal_child() {
 #[test]
 fn a_refused_push_never_reappears_after_abort() {
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "regressions::refusal_child",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, dir.path())
-        .status()
-        .unwrap();
+    let status = crate::common::run_child("regressions::refusal_child", CHILD_ENV, dir.path());
     assert!(!status.success(), "the child aborts");
     let queue = SlotQueue::open(dir.path()).unwrap();
     let found: Vec<u32> = queue.drain().into_iter().map(|slot| slot.id).collect();

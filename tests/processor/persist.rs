@@ -204,3 +204,59 @@ async fn what_comes_back_after_a_reopen_is_processed_once_more_and_then_gone() {
     close(queue);
     assert_eq!(reopened_ids(dir.path()), Vec::<u32>::new());
 }
+
+/// A failed batch of a persisted queue waits out its backoff at the front of its partition
+/// (its deliveries `nack`ed), not in the worker's hand: a processor stopped during the
+/// backoff leaves it there, and the next processor takes it before what was pushed since.
+#[tokio::test]
+async fn a_failed_batch_keeps_its_place_before_newer_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Arc::new(UploadQueue::open(dir.path()).unwrap());
+    queue
+        .push_batch([Upload { id: 1 }, Upload { id: 2 }])
+        .unwrap();
+    let tried = crate::common::shared::<Vec<Vec<u32>>>();
+    let failing = queue
+        .processor()
+        .interval(crate::common::ms(1))
+        .batch_size(10)
+        .retries(3)
+        .backoff(elasticq::MAX_BACKOFF)
+        .timeout(crate::common::ms(50))
+        .spawn({
+            let tried = Arc::clone(&tried);
+            move |batch: Vec<Upload>| {
+                tried.lock().push(upload_ids(&batch));
+                async { Err::<(), _>("the export is down") }
+            }
+        });
+    crate::common::eventually("the first try", || !tried.lock().is_empty()).await;
+    // Pushed while the failed batch waits for its retry.
+    queue.push(Upload { id: 3 }).unwrap();
+    let report = failing.shutdown().await;
+    assert!(report.unprocessed.is_empty(), "{report:?}");
+    assert_eq!(report.remaining, 3);
+
+    let processed = crate::common::shared::<Vec<Vec<u32>>>();
+    let next = queue
+        .processor()
+        .interval(crate::common::ms(1))
+        .batch_size(10)
+        .spawn({
+            let processed = Arc::clone(&processed);
+            move |batch: Vec<Upload>| {
+                processed.lock().push(upload_ids(&batch));
+                async { Ok::<(), Infallible>(()) }
+            }
+        });
+    crate::common::eventually("every upload", || processed.lock().concat().len() == 3).await;
+    assert_eq!(processed.lock().concat(), vec![1, 2, 3]);
+    assert_eq!(tried.lock()[0], vec![1, 2]);
+    drop(next.shutdown().await);
+    close(queue);
+    assert_eq!(
+        reopened_ids(dir.path()),
+        Vec::<u32>::new(),
+        "each acknowledged once"
+    );
+}

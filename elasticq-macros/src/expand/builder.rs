@@ -55,6 +55,13 @@ pub(super) fn builder(
         quote!(mut __inner)
     };
     let wrap = &composition.wrap;
+    // A persisted queue shares its async wake-ups with its deliveries (a `nack` wakes a
+    // task waiting for a message), so they come from the composition it opened.
+    let signals = if cx.persisted {
+        quote!(#private::Persistent::shared_signals(&__inner))
+    } else {
+        quote!(#private::Signals::new())
+    };
     let Constructor {
         build, build_doc, ..
     } = constructor;
@@ -126,9 +133,10 @@ pub(super) fn builder(
                 match #build {
                     #private::Ok(#inner_binding) => {
                         #hooks_install
+                        let __signals = #signals;
                         #private::Ok(#ident {
                             inner: #wrap,
-                            signals: #private::Signals::new(),
+                            signals: __signals,
                         })
                     }
                     #private::Err(__error) => #private::Err(__error),

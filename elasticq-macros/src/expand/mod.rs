@@ -263,6 +263,11 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let queue_doc = &docs.queue;
     let inner = &composition.inner;
     let persist_enabled = &persist.enabled;
+    // A persisted queue's wake-ups are shared with its deliveries (see `builder`).
+    let signals_ty = match persisted {
+        true => quote!(#private::Arc<#private::Signals>),
+        false => quote!(#private::Signals),
+    };
     let persist_methods = &persist.methods;
     let constructor = &constructor.method;
     let builder::Builder {
@@ -275,7 +280,7 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         #[doc = #queue_doc]
         #vis struct #ident #generics #struct_where {
             inner: #inner,
-            signals: #private::Signals,
+            signals: #signals_ty,
         }
 
         #builder_item

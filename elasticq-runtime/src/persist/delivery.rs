@@ -2,13 +2,26 @@
 //! `AckError`, an acknowledgement that could not be written.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::logs::Logs;
+use super::returns::Returns;
 use super::PersistError;
+use crate::message::Recorded;
 
-/// A message taken with [`Persistent::pop_delivery`](super::Persistent::pop_delivery), not yet acknowledged: if it is never
-/// acknowledged (dropped, or the process dies first), the next `open` of the queue delivers
-/// it again. It derefs to the message.
+/// A message taken with [`Persistent::pop_delivery`](super::Persistent::pop_delivery), not yet acknowledged. It derefs to the
+/// message. It ends in one of three ways:
+///
+/// - [`ack`](Self::ack) (or [`ack_all`](Self::ack_all)): handled, it never comes back;
+/// - [`nack`](Self::nack) (or [`nack_after`](Self::nack_after)): handed back to the front of
+///   its lane (partition and priority level) now (or after a delay), for the next pop of that
+///   lane; nothing is written to the log;
+/// - dropped (or [`into_unacked`](Self::into_unacked)): not handed back in this process; the
+///   next `open` of the queue delivers it again. Dropping is not a `nack`: a consumer that
+///   gives up on a message (a panic, a cancelled task) does not make it loop back at once.
+///
+/// Whichever it is, a message not acknowledged is never lost: its record stays in the log
+/// until an acknowledgement is written, so a crash (before or after a `nack`) delivers it
+/// again at the next `open`, exactly once.
 ///
 /// ```
 /// use elasticq_runtime::Delivery;
@@ -20,10 +33,12 @@ use super::PersistError;
 ///     }
 /// }
 /// ```
-#[must_use = "a delivery not acknowledged is delivered again after the queue reopens"]
+#[must_use = "a delivery neither acknowledged nor handed back with nack is delivered again only after the queue reopens"]
 pub struct Delivery<M> {
-    pub(super) logs: Arc<Logs>,
+    pub(super) returns: Arc<Returns<M>>,
     pub(super) partition: u32,
+    /// The weight its record had in the lane (see [`Recorded::weight`]).
+    pub(super) weight: u32,
     pub(super) seq: u64,
     pub(super) message: M,
 }
@@ -41,7 +56,7 @@ impl<M> Delivery<M> {
     /// }
     /// ```
     pub fn ack(self) -> Result<M, AckError<M>> {
-        let log = self.logs.log(self.partition);
+        let log = self.returns.logs.log(self.partition);
         match log
             .ack([self.seq])
             .and_then(|position| log.wait_durable(position))
@@ -67,21 +82,21 @@ impl<M> Delivery<M> {
     pub fn ack_all(batch: Vec<Delivery<M>>) -> Result<Vec<M>, AckError<Vec<M>>> {
         // Deliveries may come from several queues (and so several logs): each is
         // acknowledged in its own log, grouped by log and partition.
-        let mut groups: Vec<(Arc<Logs>, u32, Vec<u64>)> = Vec::new();
+        let mut groups: Vec<(Arc<Returns<M>>, u32, Vec<u64>)> = Vec::new();
         let mut messages = Vec::with_capacity(batch.len());
         for delivery in batch {
-            let found = groups.iter_mut().find(|(logs, partition, _)| {
-                Arc::ptr_eq(logs, &delivery.logs) && *partition == delivery.partition
+            let found = groups.iter_mut().find(|(returns, partition, _)| {
+                Arc::ptr_eq(returns, &delivery.returns) && *partition == delivery.partition
             });
             match found {
                 Some((_, _, seqs)) => seqs.push(delivery.seq),
-                None => groups.push((delivery.logs, delivery.partition, vec![delivery.seq])),
+                None => groups.push((delivery.returns, delivery.partition, vec![delivery.seq])),
             }
             messages.push(delivery.message);
         }
         let mut first_error = None;
-        for (logs, partition, seqs) in groups {
-            let log = logs.log(partition);
+        for (returns, partition, seqs) in groups {
+            let log = returns.logs.log(partition);
             if let Err(error) = log
                 .ack(seqs)
                 .and_then(|position| log.wait_durable(position))
@@ -127,6 +142,86 @@ impl<M> Delivery<M> {
     /// ```
     pub fn into_unacked(self) -> M {
         self.message
+    }
+
+    /// Hands the message back without acknowledging it: it goes to the front of its lane
+    /// (its partition and priority level) at once, so the next pop of that lane takes it
+    /// again, before every message queued behind it (messages of higher levels still go
+    /// first; while returned messages wait, a queue with [`Fairness::Fair`](crate::Fairness::Fair) pops as a strict
+    /// one). Several messages handed back to one lane wait there in the order they were
+    /// queued, so a batch handed back message by message comes back as it was taken. Counts
+    /// one [`redelivered`](crate::Stats::redelivered) and wakes a consumer waiting for a
+    /// message (`pop_timeout`, `pop_async`).
+    ///
+    /// Nothing is written to the log: the record stays unacknowledged, so if the process
+    /// dies (or the queue is dropped) before the message is taken and acknowledged again, the
+    /// next `open` delivers it once. While it waits, the message counts in `len()`, even
+    /// above the maximum capacity (it had its room when it was pushed).
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("nack");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch([Job(1), Job(2)]).unwrap();
+    /// let first = jobs.pop_delivery().unwrap();
+    /// first.nack(); // could not handle it now: back at the front
+    /// assert_eq!(jobs.len(), 2);
+    /// assert_eq!(jobs.pop(), Some(Job(1)));
+    /// assert_eq!(jobs.stats().redelivered, 1);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn nack(self) {
+        let (returns, recorded) = self.into_recorded();
+        returns.put_back(recorded);
+    }
+
+    /// The queue's returns and the message with the place of its record.
+    fn into_recorded(self) -> (Arc<Returns<M>>, Recorded<M>) {
+        let Delivery {
+            returns,
+            partition,
+            weight,
+            seq,
+            message,
+        } = self;
+        let recorded = Recorded {
+            partition,
+            weight,
+            seq,
+            message,
+        };
+        (returns, recorded)
+    }
+}
+
+impl<M: Send + 'static> Delivery<M> {
+    /// [`nack`](Self::nack) after `delay`: the message goes back to the front of its lane once
+    /// the delay has passed (counted as [`redelivered`](crate::Stats::redelivered) then), as a
+    /// retry with backoff does. Until then it is neither queued nor acknowledged: if the queue
+    /// is dropped or the process dies first, the next `open` delivers it again, once. The
+    /// delays of a queue are kept by one thread, started at its first `nack_after` and
+    /// stopped when the queue is dropped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("nack-after");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// jobs.pop_delivery().unwrap().nack_after(Duration::from_millis(10));
+    /// // back in its lane after the delay:
+    /// assert_eq!(jobs.pop_timeout(Duration::from_secs(60)), Ok(Job(1)));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn nack_after(self, delay: Duration) {
+        let (returns, recorded) = self.into_recorded();
+        match Instant::now().checked_add(delay) {
+            Some(at) => returns.put_back_at(at, recorded),
+            // A delay beyond what `Instant` can represent: the next `open` delivers it.
+            None => drop(recorded),
+        }
     }
 }
 

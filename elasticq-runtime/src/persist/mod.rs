@@ -107,7 +107,9 @@
 //! `log` (appends, rolls; `commit`: group commit; `maintenance`: preparing and deleting
 //! segments), `recover` (reading a log back), `owed` (recovered messages above the maximum),
 //! `queue` (the layer generated queues use; `push` and `pop` its two sides), `logs` (the
-//! partitions' logs, shared with deliveries), `syncer` (the periodic sync thread),
+//! partitions' logs, shared with deliveries), `returns` (deliveries handed back with `nack`,
+//! waiting at the front of their lanes, and the `nack_after` timer; nothing of a `nack` is
+//! written, so a returned record stays owed), `syncer` (the periodic sync thread),
 //! `delivery`, `stats`, `options`, `error`, and `doc`, the fixture of the examples (reached
 //! as `__doc`). `tests/` runs the log over a simulated file
 //! system that crashes at every operation.
@@ -143,6 +145,8 @@ mod queue;
 pub(crate) mod record;
 #[cfg(feature = "persist")]
 mod recover;
+#[cfg(feature = "persist")]
+mod returns;
 #[cfg(feature = "persist")]
 mod segment;
 #[cfg(feature = "persist")]

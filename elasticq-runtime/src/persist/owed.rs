@@ -25,28 +25,66 @@ use crate::error::PushError;
 use crate::message::Recorded;
 use crate::sync::{AtomicUsize, Ordering};
 
-/// The held messages of one partition, per level.
-struct Held<M> {
+/// The held messages of one partition, per level (here, and the messages handed back with
+/// `nack`, in `returns`).
+pub(super) struct Held<M> {
     /// How many messages are held in this partition: 0 on every push's fast path.
-    pending: AtomicUsize,
-    levels: Mutex<Vec<VecDeque<Recorded<M>>>>,
+    pub(super) pending: AtomicUsize,
+    pub(super) levels: Mutex<Vec<VecDeque<Recorded<M>>>>,
+}
+
+/// The held messages of every partition.
+pub(super) struct HeldLanes<M>(Box<[CachePadded<Held<M>>]>);
+
+impl<M> HeldLanes<M> {
+    pub(super) fn new(partitions: usize, levels: usize) -> Self {
+        HeldLanes(
+            (0..partitions)
+                .map(|_| {
+                    CachePadded::new(Held {
+                        pending: AtomicUsize::new(0),
+                        levels: Mutex::new((0..levels.max(1)).map(|_| VecDeque::new()).collect()),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// How many messages are held in `partition`.
+    pub(super) fn len_partition(&self, partition: usize) -> usize {
+        self.0
+            .get(partition)
+            .map_or(0, |held| held.pending.load(Ordering::SeqCst))
+    }
+
+    /// How many messages are held in `partition` at `level`.
+    pub(super) fn len_at(&self, partition: usize, level: usize) -> usize {
+        match self.0.get(partition) {
+            Some(held) if held.pending.load(Ordering::SeqCst) > 0 => {
+                held.levels.lock().get(level).map_or(0, VecDeque::len)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl<M> std::ops::Deref for HeldLanes<M> {
+    type Target = [CachePadded<Held<M>>];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 pub(crate) struct Owed<M> {
-    partitions: Box<[CachePadded<Held<M>>]>,
+    partitions: HeldLanes<M>,
 }
 
 impl<M> Owed<M> {
     pub(crate) fn new(partitions: usize, levels: usize) -> Self {
-        let partitions = (0..partitions)
-            .map(|_| {
-                CachePadded::new(Held {
-                    pending: AtomicUsize::new(0),
-                    levels: Mutex::new((0..levels.max(1)).map(|_| VecDeque::new()).collect()),
-                })
-            })
-            .collect();
-        Owed { partitions }
+        Owed {
+            partitions: HeldLanes::new(partitions, levels),
+        }
     }
 
     /// Holds a recovered message its lane refused as full (at `open`, before the queue is
@@ -69,19 +107,12 @@ impl<M> Owed<M> {
 
     /// How many messages are held in `partition`.
     pub(crate) fn len_partition(&self, partition: usize) -> usize {
-        self.partitions
-            .get(partition)
-            .map_or(0, |held| held.pending.load(Ordering::Acquire))
+        self.partitions.len_partition(partition)
     }
 
     /// How many messages are held in `partition` at `level`.
     pub(crate) fn len_at(&self, partition: usize, level: usize) -> usize {
-        match self.partitions.get(partition) {
-            Some(held) if held.pending.load(Ordering::Acquire) > 0 => {
-                held.levels.lock().get(level).map_or(0, VecDeque::len)
-            }
-            _ => 0,
-        }
+        self.partitions.len_at(partition, level)
     }
 
     /// Whether a push to `partition` at `level` must be refused: messages owed from before

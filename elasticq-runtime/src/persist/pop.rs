@@ -10,6 +10,28 @@ use crate::engine::Engine;
 use crate::error::PopError;
 use crate::layer::Lane;
 use crate::message::{Durable, Recorded};
+use crate::wait::pop_waiting;
+
+/// Where a pop takes from, for the messages handed back with `nack`.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Any partition (`pop`, `pop_batch`, `drain`).
+    Any,
+    /// One partition (`pop_from`, the batches of one partition).
+    Partition(usize),
+    /// One level of any partition (`pop_level`).
+    Level(usize),
+}
+
+impl Scope {
+    /// The partition the pop is confined to, if any (where owed messages are refilled).
+    fn partition(self) -> Option<usize> {
+        match self {
+            Scope::Partition(partition) => Some(partition),
+            Scope::Any | Scope::Level(_) => None,
+        }
+    }
+}
 
 impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     pub(super) fn acked(&self, recorded: Recorded<M>) -> M {
@@ -53,15 +75,63 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         self.room.notify_all();
     }
 
+    /// The next message of `scope` among the messages handed back with `nack` and those
+    /// of higher levels, as the lanes' order has it: a returned message is at the front of
+    /// its lane, so a pop takes the highest level that has a message, and at that level the
+    /// returned messages first. `None` when no returned message is that next one (the
+    /// engines' pop then decides); only called while some returned message waits.
+    #[cold]
+    fn take_returned(&self, scope: Scope) -> Option<Recorded<M>> {
+        match scope {
+            Scope::Level(level) => self.returns.take_any(level),
+            Scope::Partition(partition) => {
+                let top = self.returns.top_level(partition)?;
+                let lane = self.queue.partition(partition)?;
+                let above = (top + 1..lane.levels())
+                    .rev()
+                    .find_map(|level| lane.pop_level(level));
+                above.or_else(|| self.returns.take(partition, top))
+            }
+            Scope::Any => {
+                let top = self.returns.top_level_any()?;
+                let above = (top + 1..Lane::levels(&self.queue))
+                    .rev()
+                    .find_map(|level| self.queue.pop_level(level));
+                above.or_else(|| self.returns.take_any(top))
+            }
+        }
+    }
+
+    /// Whether messages handed back with `nack` wait where `scope` takes from.
+    #[inline]
+    fn returned_in(&self, scope: Scope) -> bool {
+        self.returns.any()
+            && match scope {
+                Scope::Partition(partition) => self.returns.len_partition(partition) > 0,
+                Scope::Any | Scope::Level(_) => true,
+            }
+    }
+
     /// Takes up to `max` messages with `take` (given how many are still wanted), moving
     /// owed messages into the room it makes, until `max` are taken or no more come.
+    /// Messages handed back with `nack` are taken first, one by one, in their lanes' order.
     fn take_batch(
         &self,
-        partition: Option<usize>,
+        scope: Scope,
         max: usize,
         mut take: impl FnMut(usize) -> Vec<Recorded<M>>,
     ) -> Vec<Recorded<M>> {
-        let mut batch = take(max);
+        let partition = scope.partition();
+        let mut batch = Vec::new();
+        while batch.len() < max && self.returned_in(scope) {
+            match self.take_returned(scope) {
+                Some(recorded) => batch.push(recorded),
+                None => break,
+            }
+        }
+        if batch.len() < max {
+            batch.extend(take(max - batch.len()));
+        }
         while batch.len() < max && self.owed.any() {
             self.refill(partition);
             let more = take(max - batch.len());
@@ -76,10 +146,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
 
     fn take_one(
         &self,
-        partition: Option<usize>,
+        scope: Scope,
         mut take: impl FnMut() -> Option<Recorded<M>>,
     ) -> Option<Recorded<M>> {
-        let mut found = take();
+        let partition = scope.partition();
+        let mut found = match self.returns.any() {
+            false => take(),
+            true => self.take_returned(scope).or_else(&mut take),
+        };
         if found.is_none() && self.owed.any() {
             self.refill(partition);
             found = take();
@@ -107,13 +181,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop(&self) -> Option<M> {
-        self.take_one(None, || self.queue.pop())
+        self.take_one(Scope::Any, || self.queue.pop())
             .map(|recorded| self.acked(recorded))
     }
 
     /// Takes the next message without acknowledging it: [`Delivery::ack`] does, once the
-    /// message is handled. A delivery dropped or never acknowledged is delivered again after
-    /// the queue is next opened (not before: it has left this queue's memory).
+    /// message is handled, or [`Delivery::nack`] hands it back to the front of its lane. A
+    /// delivery dropped or never acknowledged is delivered again after the queue is next
+    /// opened (not before: it has left this queue's memory).
     ///
     /// ```
     /// # use elasticq_runtime::*;
@@ -126,14 +201,15 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery(&self) -> Option<Delivery<M>> {
-        self.take_one(None, || self.queue.pop())
+        self.take_one(Scope::Any, || self.queue.pop())
             .map(|recorded| self.delivery(recorded))
     }
 
     fn delivery(&self, recorded: Recorded<M>) -> Delivery<M> {
         Delivery {
-            logs: Arc::clone(&self.logs),
+            returns: Arc::clone(&self.returns),
             partition: recorded.partition,
+            weight: recorded.weight,
             seq: recorded.seq,
             message: recorded.message,
         }
@@ -151,8 +227,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_from(&self, partition: usize) -> Option<Delivery<M>> {
-        self.take_one(Some(partition), || self.queue.pop_from(partition))
-            .map(|recorded| self.delivery(recorded))
+        self.take_one(Scope::Partition(partition), || {
+            self.queue.pop_from(partition)
+        })
+        .map(|recorded| self.delivery(recorded))
     }
 
     /// Up to `max` deliveries from one partition, oldest first: what a batch processor takes
@@ -170,7 +248,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_batch_from(&self, partition: usize, max: usize) -> Vec<Delivery<M>> {
-        self.take_batch(Some(partition), max, |max| {
+        self.take_batch(Scope::Partition(partition), max, |max| {
             self.queue.pop_batch_from(partition, max)
         })
         .into_iter()
@@ -190,7 +268,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch(&self, max: usize) -> Vec<M> {
-        self.acked_batch(self.take_batch(None, max, |max| self.queue.pop_batch(max)))
+        self.acked_batch(self.take_batch(Scope::Any, max, |max| self.queue.pop_batch(max)))
     }
 
     /// Waits up to `timeout` for a message, then acknowledges it.
@@ -205,11 +283,13 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Result<M, PopError> {
-        if let Some(recorded) = self.take_one(None, || self.queue.pop()) {
-            return Ok(self.acked(recorded));
-        }
-        let recorded = self.queue.pop_timeout(timeout)?;
-        self.taken_from(Some(recorded.partition as usize));
+        // Waits where pushes and `nack`s notify, looking at the returned messages too.
+        let recorded = pop_waiting(
+            &self.returns.arrivals,
+            timeout,
+            || self.take_one(Scope::Any, || self.queue.pop()),
+            || self.queue.is_closed(),
+        )?;
         Ok(self.acked(recorded))
     }
 
@@ -225,7 +305,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_level(&self, level: usize) -> Option<M> {
-        self.take_one(None, || self.queue.pop_level(level))
+        self.take_one(Scope::Level(level), || self.queue.pop_level(level))
             .map(|recorded| self.acked(recorded))
     }
 
@@ -242,8 +322,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_from(&self, partition: usize) -> Option<M> {
-        self.take_one(Some(partition), || self.queue.pop_from(partition))
-            .map(|recorded| self.acked(recorded))
+        self.take_one(Scope::Partition(partition), || {
+            self.queue.pop_from(partition)
+        })
+        .map(|recorded| self.acked(recorded))
     }
 
     /// Up to `max` messages of one partition, acknowledged.
@@ -258,7 +340,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_batch_from(&self, partition: usize, max: usize) -> Vec<M> {
-        self.acked_batch(self.take_batch(Some(partition), max, |max| {
+        self.acked_batch(self.take_batch(Scope::Partition(partition), max, |max| {
             self.queue.pop_batch_from(partition, max)
         }))
     }
@@ -275,7 +357,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn drain(&self) -> Vec<M> {
-        self.acked_batch(self.take_batch(None, usize::MAX, |_| self.queue.drain()))
+        self.acked_batch(self.take_batch(Scope::Any, usize::MAX, |_| self.queue.drain()))
     }
 
     /// Removes every message, acknowledged, so none comes back at recovery.

@@ -40,9 +40,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             return usize::MAX;
         }
         let max = config.get_max_capacity();
-        self.queue
-            .partition(partition)
-            .map_or(0, |lane| max.saturating_sub(lane.len_level(level)))
+        // Messages handed back with `nack` hold their room until they are taken again.
+        let returned = match self.returns.any() {
+            true => self.returns.len_at(partition, level),
+            false => 0,
+        };
+        self.queue.partition(partition).map_or(0, |lane| {
+            max.saturating_sub(lane.len_level(level).saturating_add(returned))
+        })
     }
 
     /// Whether the lanes have `level`: a priority outside the levels is refused before its
@@ -172,7 +177,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         let (recorded, appended) = self.record(partition, message)?;
         self.queue
             .push_to(partition as usize, recorded)
-            .map_err(|error| self.withdraw(error, appended))
+            .map_err(|error| self.withdraw(error, appended))?;
+        self.returns.arrivals.notify_one();
+        Ok(())
     }
 
     /// Writes `message` to the log, then queues it. Returns once the record is as durable
@@ -321,6 +328,14 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             }
         }
         let mut written = written.into_iter();
+        // Wakes the blocking pops once the batch (or what of it went in) is queued.
+        struct Arrived<'a>(&'a crate::wait::WaitQueue);
+        impl Drop for Arrived<'_> {
+            fn drop(&mut self) {
+                self.0.notify_all();
+            }
+        }
+        let _arrived = Arrived(&self.returns.arrivals);
         while let Some((recorded, appended)) = written.next() {
             let partition = recorded.partition as usize;
             if let Err(error) = self.queue.push_to(partition, recorded) {

@@ -12,6 +12,7 @@ use super::log::PartitionLog;
 use super::logs::Logs;
 use super::owed::Owed;
 use super::recover;
+use super::returns::Returns;
 use super::syncer::Syncer;
 use super::PersistError;
 use super::{PersistOptions, PersistStats, SyncPolicy};
@@ -73,6 +74,9 @@ pub struct Persistent<M, L> {
     /// The queue's weight function, if it has one; without one a message weighs its record.
     pub(super) weight: Option<fn(&M) -> usize>,
     pub(super) logs: Arc<Logs>,
+    /// Deliveries handed back with `nack`, at the front of their lanes; shared with the
+    /// deliveries.
+    pub(super) returns: Arc<Returns<M>>,
     pub(super) syncer: Option<Syncer>,
 }
 
@@ -256,6 +260,12 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             acknowledge(recorded);
         }
         Lane::set_hooks(&mut queue, &recorded_hooks(acknowledge));
+        let returns = Arc::new(Returns::new(
+            Arc::clone(&logs),
+            partitions,
+            levels,
+            <M as crate::message::Message>::level,
+        ));
         Ok(Persistent {
             queue,
             owed,
@@ -264,6 +274,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             encode: M::encode,
             weight,
             logs,
+            returns,
             syncer,
         })
     }
@@ -384,7 +395,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.queue.len() + self.owed.len()
+        self.queue.len() + self.owed.len() + self.returns.len()
     }
 
     /// Whether no message is queued.
@@ -398,7 +409,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty() && !self.owed.any()
+        self.queue.is_empty() && !self.owed.any() && !self.returns.any()
     }
 
     /// Closes the queue: pushes are refused, pops take what is left.
@@ -414,6 +425,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn close(&self) {
         self.queue.close();
+        self.returns.arrivals.notify_all();
     }
 
     /// How many messages the queue holds before it next grows (summed over lanes).
@@ -471,7 +483,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn len_level(&self, level: usize) -> usize {
         let owed: usize = (0..self.queue.partitions())
-            .map(|partition| self.owed.len_at(partition, level))
+            .map(|partition| {
+                self.owed.len_at(partition, level) + self.returns.len_at(partition, level)
+            })
             .sum();
         self.queue.len_level(level) + owed
     }
@@ -516,7 +530,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn len_partition(&self, partition: usize) -> usize {
-        self.queue.len_partition(partition) + self.owed.len_partition(partition)
+        self.queue.len_partition(partition)
+            + self.owed.len_partition(partition)
+            + self.returns.len_partition(partition)
     }
 
     /// The in-memory queue's counters.
@@ -538,12 +554,36 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         let owed = self.owed.len();
         stats.len += owed;
         stats.enqueued += owed as u64;
+        // A message handed back with `nack` counts once in `redelivered` when it is back in
+        // its lane, in `len` while it waits there, and again in `dequeued` when it is taken:
+        // `enqueued + redelivered = dequeued + len`.
+        stats.redelivered += self.returns.redelivered();
+        stats.dequeued += self.returns.taken();
+        stats.len += self.returns.len();
         stats
+    }
+
+    /// The async wake-ups of the generated queue over this one, shared with its deliveries
+    /// so that a `nack` wakes a task waiting in `pop_async`.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("shared-signals");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// let signals = jobs.shared_signals(); // the generated queue's `signals`
+    /// signals.pushed(1);
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[doc(hidden)]
+    pub fn shared_signals(&self) -> Arc<crate::queue::Signals> {
+        Arc::clone(&self.returns.signals)
     }
 }
 
 impl<M, L> Drop for Persistent<M, L> {
     fn drop(&mut self) {
+        self.returns.stop();
         if let Some(syncer) = self.syncer.take() {
             syncer.stop.store(true, Ordering::Release);
             syncer.thread.thread().unpark();

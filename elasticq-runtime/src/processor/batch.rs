@@ -28,6 +28,21 @@ pub trait TakenBatch: Send + 'static {
     /// The items, for a batch that was not handled; a persisted queue's messages stay in its
     /// log and are delivered again after it reopens.
     fn into_items(self) -> Vec<Self::Item>;
+    /// Hands the batch back to the front of its queue for a retry, where it keeps its place
+    /// before newer messages: a persisted queue's deliveries are
+    /// [`nack`](crate::Delivery::nack)ed (`None`). A batch that cannot be handed back is
+    /// returned (`Some`), to be retried in hand, which is the default.
+    ///
+    /// ```
+    /// use elasticq_runtime::TakenBatch;
+    /// assert_eq!(vec![1u32, 2].hand_back(), Some(vec![1, 2])); // retried in hand
+    /// ```
+    fn hand_back(self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        Some(self)
+    }
 }
 
 impl<T: Clone + Send + 'static> TakenBatch for Vec<T> {
@@ -74,5 +89,10 @@ impl<M: Clone + Send + 'static> TakenBatch for Vec<crate::persist::Delivery<M>> 
         self.into_iter()
             .map(crate::persist::Delivery::into_unacked)
             .collect()
+    }
+
+    fn hand_back(self) -> Option<Self> {
+        self.into_iter().for_each(crate::persist::Delivery::nack);
+        None
     }
 }

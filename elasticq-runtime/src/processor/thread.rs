@@ -283,7 +283,7 @@ where
     fn process(&self, batch: Q::Batch, settings: ProcessorSettings) {
         let slot = &self.control.in_flight[self.partition];
         let mut attempts = Attempts::start(slot, self.report(), batch, settings);
-        while let Some(items) = attempts.next_try() {
+        while let Some(items) = attempts.next_try(|size| self.queue.take(self.partition, size)) {
             let started = Instant::now();
             let outcome = catch_unwind(AssertUnwindSafe(|| (self.process)(items)));
             let cause = match outcome {

@@ -138,6 +138,44 @@ fn segments_freed_together_are_deleted_in_order() {
     eprintln!("segments freed together: {points} crash points explored, 3 survivals each");
 }
 
+/// A delivery handed back with `nack` writes nothing: wherever the process dies (before or
+/// after the nack, while the message waits at the front of its lane, after it was taken and
+/// acknowledged again), the message comes back once unless its acknowledgement was durable.
+#[test]
+fn a_nacked_delivery_comes_back_once_after_a_crash_at_every_operation() {
+    use Step::*;
+    let m = |id, key, level| Push(scenario::msg(id, key, level, 10));
+    let steps = vec![
+        m(1, 0, 0),
+        m(2, 0, 0),
+        m(3, 1, 1),
+        m(4, 2, 0),
+        PopDelivery,
+        PopDelivery,
+        Nack(1),
+        Nack(0),
+        PopDelivery,
+        Nack(0),
+        PopDelivery,
+        PopDelivery,
+        Ack(1),
+        m(5, 0, 0),
+        Pop,
+        PopDelivery,
+        Nack(0),
+        Nack(0),
+        PopBatch(2),
+        PopDelivery,
+        DropDelivery(0),
+        PopDelivery,
+        Ack(0),
+    ];
+    let mut points = explore::<Locked>(SyncPolicy::EveryWrite, 11, &steps, 1);
+    points += explore::<LockFree>(SyncPolicy::EveryWrite, 12, &steps, 1);
+    points += explore::<Locked>(SyncPolicy::None, 13, &steps, 1);
+    eprintln!("nack: {points} crash points explored, 3 survivals each");
+}
+
 /// The lock-free engine refuses some pushes the room check let through, so these take the
 /// path that withdraws a record already written: voided in the buffer, or acknowledged and
 /// synced.

@@ -166,6 +166,8 @@ pub(crate) enum Step {
     Ack(usize),
     AckAll,
     DropDelivery(usize),
+    /// Hands a held delivery back with `nack`: nothing is written, the record stays owed.
+    Nack(usize),
     Compact,
     Sync,
 }
@@ -514,15 +516,22 @@ pub(crate) fn run_from<E: Engine>(
                     return model.cut_at_crash();
                 }
             }
-            Step::Ack(i) | Step::DropDelivery(i) => {
+            Step::Ack(i) | Step::DropDelivery(i) | Step::Nack(i) => {
                 if held.is_empty() {
                     continue;
                 }
                 let delivery = held.remove(i % held.len());
                 let id = delivery.id;
-                if matches!(step, Step::DropDelivery(_)) {
-                    drop(delivery);
-                    continue;
+                match step {
+                    Step::DropDelivery(_) => {
+                        drop(delivery);
+                        continue;
+                    }
+                    Step::Nack(_) => {
+                        delivery.nack();
+                        continue;
+                    }
+                    _ => {}
                 }
                 let result = delivery.ack();
                 if fs.crashed() {
