@@ -5,8 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use elasticq::{
-    Config, Engine, Hooks, Instrumented, Lane, LockedQueue, Overflow, Partitioned, PriorityLevels,
-    PushError,
+    Config, Engine, Hooks, Lane, LockedQueue, Overflow, Partitioned, PriorityLevels, PushError,
 };
 
 #[derive(elasticq::ElasticQueue, Clone, Debug, PartialEq, Eq)]
