@@ -4,6 +4,9 @@
 //!
 //! - `model`: each layer against a plain model, and the fairness bound of every pop sequence.
 //! - `stress`: threaded producers with random levels into partitioned, prioritised queues.
+//! - `hooks`: `set_hooks` and `room_for` through `PriorityLevels`, `Partitioned` and
+//!   `Instrumented`.
 
+mod hooks;
 mod model;
 mod stress;
