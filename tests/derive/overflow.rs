@@ -12,9 +12,6 @@
 //! - the builder's `overflow`, `max_bytes` and `on_evict` overrides;
 //! - several producers and consumers on a `drop_oldest` queue: every message is popped or
 //!   evicted exactly once, in order per producer.
-//!
-//! The lock-free cases are ignored until the lock-free engine implements the overflow policy
-//! and byte bounds (it ignores both until then); the locked cases run everywhere.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt::Debug;
@@ -284,8 +281,7 @@ fn check_every_shape<R: Ring>() {
     check_ring::<R>(300, 1, 5);
 }
 
-/// A test of `check` on a locked queue, and one on a lock-free queue, ignored until the
-/// lock-free engine has the overflow policy and byte bounds.
+/// A test of `check` on a locked queue, and one on a lock-free queue.
 macro_rules! on_both_engines {
     ($check:ident: $($locked:ident($locked_queue:ty), $lock_free:ident($lock_free_queue:ty);)*) => {
         $(
@@ -295,8 +291,7 @@ macro_rules! on_both_engines {
             }
 
             #[test]
-            #[ignore = "needs the lock-free engine's overflow policy and byte bounds"]
-            fn $lock_free() {
+                    fn $lock_free() {
                 $check::<$lock_free_queue>();
             }
         )*
@@ -530,13 +525,11 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "needs the lock-free engine's overflow policy and byte bounds"]
     fn byte_bound_is_kept_per_lane_lock_free(ops in proptest::collection::vec(op(), 1..120)) {
         check_bytes::<LockFreeBlobs>(Overflow::Reject, &ops)?;
     }
 
     #[test]
-    #[ignore = "needs the lock-free engine's overflow policy and byte bounds"]
     fn byte_bound_evicts_oldest_per_lane_lock_free(ops in proptest::collection::vec(op(), 1..120)) {
         check_bytes::<LockFreeBlobs>(Overflow::DropOldest, &ops)?;
     }
