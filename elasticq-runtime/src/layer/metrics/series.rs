@@ -12,6 +12,10 @@ pub mod names {
     pub const DEQUEUED: &str = "elasticq_messages_dequeued_total";
     /// Messages refused by a push (full, closed, invalid priority).
     pub const REJECTED: &str = "elasticq_messages_rejected_total";
+    /// Messages evicted under `overflow = drop_oldest`.
+    pub const DROPPED: &str = "elasticq_messages_dropped_total";
+    /// Deliveries handed back with `nack` and queued again.
+    pub const REDELIVERED: &str = "elasticq_messages_redelivered_total";
     /// Capacity changes (growths and shrinks).
     pub const RESIZES: &str = "elasticq_resizes_total";
     /// Batches the processor function accepted.
@@ -26,6 +30,9 @@ pub mod names {
     pub const DEPTH: &str = "elasticq_queue_depth";
     /// The queue's capacity.
     pub const CAPACITY: &str = "elasticq_queue_capacity";
+    /// The weight of the queued messages (with a byte bound, or a persisted queue's record
+    /// lengths).
+    pub const BYTES: &str = "elasticq_queue_bytes";
     /// Seconds one push or pop took (sampled).
     pub const OPERATION_DURATION: &str = "elasticq_operation_duration_seconds";
     /// Seconds one call of the processor function took.
@@ -37,9 +44,12 @@ pub(crate) struct Scope {
     enqueued: Counter,
     dequeued: Counter,
     rejected: Counter,
+    dropped: Counter,
+    redelivered: Counter,
     resizes: Counter,
     depth: Gauge,
     capacity: Gauge,
+    bytes: Gauge,
 }
 
 impl Scope {
@@ -52,9 +62,12 @@ impl Scope {
             enqueued: counter!(names::ENQUEUED, labels.iter()),
             dequeued: counter!(names::DEQUEUED, labels.iter()),
             rejected: counter!(names::REJECTED, labels.iter()),
+            dropped: counter!(names::DROPPED, labels.iter()),
+            redelivered: counter!(names::REDELIVERED, labels.iter()),
             resizes: counter!(names::RESIZES, labels.iter()),
             depth: gauge!(names::DEPTH, labels.iter()),
             capacity: gauge!(names::CAPACITY, labels.iter()),
+            bytes: gauge!(names::BYTES, labels.iter()),
         }
     }
 
@@ -62,9 +75,12 @@ impl Scope {
         self.enqueued.absolute(stats.enqueued);
         self.dequeued.absolute(stats.dequeued);
         self.rejected.absolute(stats.rejected);
+        self.dropped.absolute(stats.dropped);
+        self.redelivered.absolute(stats.redelivered);
         self.resizes.absolute(stats.resizes);
         self.depth.set(stats.len as f64);
         self.capacity.set(stats.capacity as f64);
+        self.bytes.set(stats.bytes as f64);
     }
 }
 

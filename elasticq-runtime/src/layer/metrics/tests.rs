@@ -232,3 +232,34 @@ fn one_operation_in_sample_every_is_timed() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn evictions_and_queued_weight_are_exported() {
+    use crate::config::Overflow;
+    use crate::engine::Hooks;
+    use crate::layer::Lane;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let config = Config::new()
+        .initial_capacity(2)
+        .max_capacity(2)
+        .max_bytes(100)
+        .overflow(Overflow::DropOldest);
+    let queue = metrics::with_local_recorder(&recorder, || {
+        let mut lane = LockedQueue::<String>::new(config).unwrap();
+        Lane::set_hooks(&mut lane, &Hooks::new().weight(String::len));
+        Instrumented::new(lane, "ring")
+    });
+    for word in ["one", "three", "fifteen"] {
+        queue.push(word.to_owned()).unwrap(); // the third evicts "one"
+    }
+    queue.publish_metrics();
+    let series = read(&snapshotter);
+    let at = [("queue", "ring")];
+    assert_eq!(counter(&series, names::DROPPED, &at), 1);
+    assert_eq!(counter(&series, names::ENQUEUED, &at), 3);
+    assert_eq!(counter(&series, names::REDELIVERED, &at), 0);
+    assert_eq!(gauge(&series, names::BYTES, &at), 12.0, "three + fifteen");
+    assert_eq!(gauge(&series, names::DEPTH, &at), 2.0);
+}
