@@ -46,9 +46,9 @@ pub use elasticq_runtime::{
 #[cfg(feature = "tokio")]
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
-    ProcessorBuilder, ProcessorError, ProcessorHandle, ProcessorOptions, ProcessorSettings,
-    ProcessorStats, PushAsync, QueueSink, QueueStream, ShutdownReport, TakenBatch,
-    ThreadProcessorHandle, MAX_BACKOFF,
+    PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
+    ProcessorOptions, ProcessorSettings, ProcessorStats, PushAsync, QueueSink, QueueStream,
+    ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
 pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
 
@@ -68,7 +68,9 @@ pub mod __private {
     pub use std::format;
     pub use std::vec::Vec;
 
-    pub use elasticq_runtime::__private::{decode_varint, encode_varint, Durable, Signals};
+    pub use elasticq_runtime::__private::{
+        decode_varint, encode_varint, Durable, RefusalLanes, Retried, Signals,
+    };
     #[cfg(feature = "serde")]
     pub use elasticq_runtime::{serde_decode, serde_encode};
     pub use elasticq_runtime::{
@@ -81,7 +83,8 @@ pub mod __private {
     pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
     #[cfg(feature = "tokio")]
     pub use elasticq_runtime::{
-        PopAsync, PopAsyncTimeout, ProcessorBuilder, PushAsync, QueueSink, QueueStream,
+        PopAsync, PopAsyncTimeout, PopBatchAsync, PopOneAsync, ProcessorBuilder, PushAsync,
+        QueueSink, QueueStream,
     };
     pub use std::convert::AsRef;
     pub use std::sync::Arc;

@@ -92,7 +92,9 @@ pub use processor::{
 };
 pub use queue::GeneratedQueue;
 #[cfg(feature = "tokio")]
-pub use queue::{PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream};
+pub use queue::{
+    PopAsync, PopAsyncTimeout, PopBatchAsync, PopOneAsync, PushAsync, QueueSink, QueueStream,
+};
 pub use stats::Stats;
 
 /// What generated code names besides the API: the plumbing between a generated queue and
@@ -101,6 +103,7 @@ pub use stats::Stats;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{decode_varint, encode_varint};
+    pub use crate::layer::{RefusalLanes, Retried};
     pub use crate::message::Durable;
     pub use crate::queue::Signals;
     pub use crate::wait::{Signal, Waiter};

@@ -277,4 +277,8 @@ impl<T: 'static, E: Lane<T> + Observable<T> + Send + Sync + 'static> Lane<T>
     fn len_level(&self, level: usize) -> usize {
         self.shared.engine.len_level(level)
     }
+
+    fn push_retry(&self, value: T) -> Result<(), PushError<T>> {
+        self.timed_push(|| self.shared.engine.push_retry(value))
+    }
 }
