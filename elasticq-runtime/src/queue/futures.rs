@@ -41,20 +41,21 @@ pub(crate) fn poll_take<Q: ?Sized + GeneratedQueue, T>(
 ) -> Poll<Option<T>> {
     let mut second_look = false;
     loop {
-        // Closed is read before taking: a message pushed before the close is still found.
-        let closed = queue.is_closed();
         let taken = if second_look {
             crate::wait::strictly(|| take(queue))
         } else {
             take(queue)
         };
-        if let Some(taken) = taken {
+        if taken.is_some() {
             waiter.disarm();
-            return Poll::Ready(Some(taken));
+            return Poll::Ready(taken);
         }
-        if closed {
+        // Closed is read only when nothing was found (a queue with messages pays no look at
+        // it), and then before a last look: a message pushed before the close is found.
+        if queue.is_closed() {
+            let last = crate::wait::strictly(|| take(queue));
             waiter.disarm();
-            return Poll::Ready(None);
+            return Poll::Ready(last);
         }
         if !waiter.arm(cx) {
             return Poll::Pending;
