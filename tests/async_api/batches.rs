@@ -133,7 +133,11 @@ batches_on!(
     Ranked,
     |_dir| RankedQueue::new().unwrap(),
     |n| Ranked {
-        level: if n % 2 == 0 { Level::Low } else { Level::High },
+        level: if n.is_multiple_of(2) {
+            Level::Low
+        } else {
+            Level::High
+        },
         seq: n
     },
     |m| m.seq
@@ -145,7 +149,11 @@ batches_on!(
     |n| Keyed {
         producer: n,
         seq: n,
-        level: if n % 2 == 0 { Level::Low } else { Level::High }
+        level: if n.is_multiple_of(2) {
+            Level::Low
+        } else {
+            Level::High
+        }
     },
     |m| m.seq
 );
@@ -378,7 +386,11 @@ stress_on!(
     |p, s| Keyed {
         producer: p,
         seq: s,
-        level: if s % 3 == 0 { Level::High } else { Level::Low }
+        level: if s.is_multiple_of(3) {
+            Level::High
+        } else {
+            Level::Low
+        }
     },
     |m| (m.producer, m.level as u32, m.seq)
 );
