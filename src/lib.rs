@@ -46,8 +46,9 @@ pub use elasticq_runtime::{
 #[cfg(feature = "tokio")]
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
-    ProcessorBuilder, ProcessorError, ProcessorHandle, ProcessorOptions, ProcessorSettings,
-    ProcessorStats, PushAsync, QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
+    PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
+    ProcessorOptions, ProcessorSettings, ProcessorStats, PushAsync, QueueSink, QueueStream,
+    ReserveAsync, ReserveManyAsync,
     ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
 pub use elasticq_runtime::{Closed, OneLevel, Permit, Permits};
@@ -69,7 +70,9 @@ pub mod __private {
     pub use std::format;
     pub use std::vec::Vec;
 
-    pub use elasticq_runtime::__private::{decode_varint, encode_varint, Durable, Signals};
+    pub use elasticq_runtime::__private::{
+        decode_varint, encode_varint, Durable, RefusalLanes, Retried, Signals,
+    };
     #[cfg(feature = "serde")]
     pub use elasticq_runtime::{serde_decode, serde_encode};
     pub use elasticq_runtime::{
@@ -84,8 +87,8 @@ pub mod __private {
     pub use elasticq_runtime::{NoRoom, OneLevel, Permit, Permits};
     #[cfg(feature = "tokio")]
     pub use elasticq_runtime::{
-        PopAsync, PopAsyncTimeout, ProcessorBuilder, PushAsync, QueueSink, QueueStream,
-        ReserveAsync, ReserveManyAsync,
+        PopAsync, PopAsyncTimeout, PopBatchAsync, PopOneAsync, ProcessorBuilder, PushAsync,
+        QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
     };
     pub use std::convert::AsRef;
     pub use std::sync::Arc;

@@ -94,7 +94,8 @@ pub use processor::{
 pub use queue::{Closed, GeneratedQueue, Permit, Permits};
 #[cfg(feature = "tokio")]
 pub use queue::{
-    PopAsync, PopAsyncTimeout, PushAsync, QueueSink, QueueStream, ReserveAsync, ReserveManyAsync,
+    PopAsync, PopAsyncTimeout, PopBatchAsync, PopOneAsync, PushAsync, QueueSink, QueueStream,
+    ReserveAsync, ReserveManyAsync,
 };
 pub use stats::Stats;
 
@@ -104,6 +105,7 @@ pub use stats::Stats;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{decode_varint, encode_varint};
+    pub use crate::layer::{RefusalLanes, Retried};
     pub use crate::message::Durable;
     pub use crate::queue::Signals;
     pub use crate::wait::{Signal, Waiter};

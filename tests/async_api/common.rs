@@ -79,3 +79,20 @@ pub(crate) fn counting() -> (Arc<CountingWaker>, Waker) {
     let counter = Arc::new(CountingWaker::default());
     (Arc::clone(&counter), Waker::from(counter))
 }
+
+/// Every `(producer, seq)` of `producers` producers of `each` messages, sorted: what a run
+/// that loses and duplicates nothing delivers.
+pub(crate) fn every_message(producers: u32, each: u32) -> Vec<(u32, u32)> {
+    (0..producers)
+        .flat_map(|producer| (0..each).map(move |seq| (producer, seq)))
+        .collect()
+}
+
+/// What each task returned, in order, failing the test on a panic or a hang.
+pub(crate) async fn joined<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        results.push(tokio::time::timeout(HANG, task).await.unwrap().unwrap());
+    }
+    results
+}

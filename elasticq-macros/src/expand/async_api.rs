@@ -1,7 +1,8 @@
 //! The generated queue's async side: its `GeneratedQueue` impl (what the runtime's futures,
 //! stream and sink adapters and processor call), and the inherent `push_async`, `pop_async`,
-//! `pop_async_timeout`, `stream`, `sink` and `processor`, which exist only when elasticq has
-//! its `tokio` feature.
+//! `pop_batch_async`, `pop_async_timeout`, `stream`, `sink`, `into_stream`, `into_sink`,
+//! `processor` and, for persisted queues, `pop_delivery_async` and `pop_delivery_batch_async`,
+//! which exist only when elasticq has its `tokio` feature.
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -23,6 +24,7 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
         ty_generics,
         impl_where,
         engine_trait,
+        lane_trait,
         inner_ref,
         persisted,
         ..
@@ -70,6 +72,15 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
         )
     };
 
+    // The tries of a push that waits for room: `Full` refusals uncounted at every layer.
+    // `Instrumented`'s `Lane` impl times the other compositions' tries; a persisted queue is
+    // called directly, so its tries are timed here.
+    let retry_call = if spec.attrs.metrics.is_some() && *persisted {
+        quote!(self.inner.timed_push(|| #lane_trait::push_retry(#inner_ref, #value)))
+    } else {
+        quote!(#lane_trait::push_retry(#inner_ref, #value))
+    };
+
     // A labelled queue records the processor's batches and failures in its series.
     let processing_metrics = spec.attrs.metrics.as_ref().map(|_| {
         quote! {
@@ -100,6 +111,18 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
 
             fn pop(&self) -> #private::Option<#message> {
                 #ident::pop(self)
+            }
+
+            fn push_retry(&self, #value: #message) -> #private::Result<(), #private::PushError<#message>> {
+                let __pushed = #retry_call;
+                if __pushed.is_ok() {
+                    self.signals.pushed(1);
+                }
+                __pushed
+            }
+
+            fn pop_batch(&self, #max: #usize) -> #private::Vec<#message> {
+                #ident::pop_batch(self, #max)
             }
 
             fn is_closed(&self) -> ::core::primitive::bool {
@@ -143,12 +166,38 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
          Called on an `Arc` of the queue."
     );
 
+    // A persisted queue's deliveries, waited for.
+    let deliveries = persisted.then(|| {
+        quote! {
+            /// Like `pop_delivery`, waiting without blocking the thread for a message: the
+            /// next one as a `Delivery` to acknowledge once handled; `None` once the queue
+            /// is closed and empty. Cancellation safe: dropping the future before it
+            /// completes loses no message.
+            #vis fn pop_delivery_async(&self) -> #private::PopOneAsync<'_, Self, #private::Delivery<#message>> {
+                #private::PopOneAsync::new(self, Self::pop_delivery)
+            }
+
+            /// Like `pop_batch_async`, as deliveries: waits for one message, then takes up
+            /// to `max` deliveries without waiting more, to acknowledge together with
+            /// `elasticq::Delivery::ack_all` once the batch is handled. Empty only once the
+            /// queue is closed and empty (or for `max == 0`). Cancellation safe.
+            #vis fn pop_delivery_batch_async(&self, #max: #usize) -> #private::PopBatchAsync<'_, Self, #private::Delivery<#message>> {
+                #private::PopBatchAsync::with(self, #max, Self::pop_delivery_batch)
+            }
+        }
+    });
+    let owned_bound =
+        quote!(where Self: '__a, for<'__s> Self: ::core::marker::Send + ::core::marker::Sync);
+
     let methods = quote! {
         #private::tokio_items! {
             /// Pushes `message`, waiting without blocking the thread while the queue is full at
             /// its maximum. Every other refusal (closed, an invalid priority, a failed log
             /// write) completes the future with the error, which hands the message back.
-            /// Dropping the future before it completes drops the message unpushed.
+            /// Dropping the future before it completes drops the message unpushed; to get it
+            /// back from a push given up on (a timeout, a `select!` on `&mut push`), call
+            /// `into_message()` on the future instead of dropping it. The wait counts no
+            /// rejection in `stats().rejected`; an error counts one.
             #vis fn push_async(&self, #value: #message) -> #private::PushAsync<'_, Self> {
                 #private::PushAsync::new(self, #value)
             }
@@ -159,6 +208,17 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
             #vis fn pop_async(&self) -> #private::PopAsync<'_, Self> {
                 #private::PopAsync::new(self)
             }
+
+            /// Waits for at least one message, then takes up to `max` without waiting more (as
+            /// `pop_batch` does, from any partition): one wake-up for the whole batch, like
+            /// tokio's `Receiver::recv_many`. The batch is empty only once the queue is
+            /// closed and empty; with `max == 0` it is empty at once. Cancellation safe:
+            /// messages leave the queue only when the future completes.
+            #vis fn pop_batch_async(&self, #max: #usize) -> #private::PopBatchAsync<'_, Self> {
+                #private::PopBatchAsync::new(self, #max)
+            }
+
+            #deliveries
 
             /// Like `pop_async`, but waits at most `timeout`: `Err(PopError::Timeout)` then,
             /// and `Err(PopError::Closed)` once the queue is closed and empty. Needs a tokio
@@ -178,6 +238,19 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
             /// close the queue.
             #vis fn sink(&self) -> #private::QueueSink<'_, Self> {
                 #private::QueueSink::new(self)
+            }
+
+            /// `sink()` in an owned form: it holds the `Arc` instead of borrowing the queue,
+            /// so it can be moved into a spawned task (tokio-util's `PollSender` is the same
+            /// idea for tokio's channels).
+            #vis fn into_sink<'__a>(self: #private::Arc<Self>) -> #private::QueueSink<'__a, Self> #owned_bound {
+                #private::QueueSink::owned(self)
+            }
+
+            /// `stream()` in an owned form: it holds the `Arc` instead of borrowing the queue,
+            /// so it can be moved into a spawned task.
+            #vis fn into_stream<'__a>(self: #private::Arc<Self>) -> #private::QueueStream<'__a, Self> #owned_bound {
+                #private::QueueStream::owned(self)
             }
 
             #[doc = #processor_doc]

@@ -147,14 +147,16 @@ pub(super) fn composition(spec: &QueueSpec<'_>, private: &TokenStream) -> Compos
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |token| token.span());
-    let lanes =
-        quote_spanned!(at=> <#message as #private::Message>::Lanes<#private::#engine<#message>>);
+    // Each engine is held in `Retried`, which keeps the tries of a push waiting for room
+    // (`push_async`, the sink) out of `stats().rejected`.
+    let lanes = quote_spanned!(at=> <#message as #private::Message>::Lanes<
+        #private::Retried<#private::#engine<#message>>>);
     let layers = if spec.attrs.persist.is_some() {
         let recorded = quote_spanned!(at=> #private::Recorded<#message>);
         quote_spanned!(at=> #private::Persistent<#message,
-            <#message as #private::Durable>::RecordedLanes<#private::#engine<#recorded>>>)
+            <#message as #private::Durable>::RecordedLanes<#private::Retried<#private::#engine<#recorded>>>>)
     } else if spec.layers.map {
-        quote_spanned!(at=> #private::MapQueue<#message>)
+        quote_spanned!(at=> #private::Retried<#private::MapQueue<#message>>)
     } else if spec.layers.partitioned {
         quote_spanned!(at=> #private::Partitioned<#message, #lanes>)
     } else {

@@ -105,6 +105,17 @@ pub(super) fn persist_items(
                 __popped
             }
 
+            /// Up to `max` deliveries from any partitions, oldest first as `pop_batch` takes
+            /// them, none acknowledged: acknowledge them together with
+            /// `elasticq::Delivery::ack_all` once the batch is handled.
+            #vis fn pop_delivery_batch(&self, #max: #usize) -> #private::Vec<#private::Delivery<#message>> {
+                let __popped = #private::Persistent::pop_delivery_batch(#inner_ref, #max);
+                if !__popped.is_empty() {
+                    self.signals.popped();
+                }
+                __popped
+            }
+
             #partitioned
 
             /// Writes and syncs the log: every push and acknowledgement made before the call

@@ -138,6 +138,21 @@ impl<M: Prioritized, E: Lane<M>> PriorityLevels<M, E> {
             .min(FIELD as usize)
     }
 
+    /// Pushes `value` into its level's engine with `push` (`push` or `push_retry`).
+    #[inline]
+    fn push_with(
+        &self,
+        value: M,
+        push: impl FnOnce(&E, M) -> Result<(), PushError<M>>,
+    ) -> Result<(), PushError<M>> {
+        let Some(level) = self.level_for(&value) else {
+            return Err(self.reject_invalid(value));
+        };
+        push(&self.levels[level], value)?;
+        self.waiters.notify_one();
+        Ok(())
+    }
+
     fn reject_invalid<T>(&self, value: T) -> PushError<T> {
         self.rejected.fetch_add(1, Ordering::Relaxed);
         PushError::InvalidPriority(value)
@@ -225,12 +240,7 @@ impl<M: Prioritized, E: Lane<M>> Engine<M> for PriorityLevels<M, E> {
 
     #[inline]
     fn push(&self, value: M) -> Result<(), PushError<M>> {
-        let Some(level) = self.level_for(&value) else {
-            return Err(self.reject_invalid(value));
-        };
-        self.levels[level].push(value)?;
-        self.waiters.notify_one();
-        Ok(())
+        self.push_with(value, E::push)
     }
 
     #[inline]
@@ -371,5 +381,9 @@ impl<M: Prioritized, E: Lane<M>> Lane<M> for PriorityLevels<M, E> {
         for engine in self.levels.iter_mut() {
             engine.set_hooks(hooks);
         }
+    }
+
+    fn push_retry(&self, value: M) -> Result<(), PushError<M>> {
+        self.push_with(value, E::push_retry)
     }
 }

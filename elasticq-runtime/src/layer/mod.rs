@@ -12,17 +12,22 @@
 //! - `levels`: one engine per priority level, strict or fair.
 //! - `partition`: lanes routed by the stable hash of a partition key.
 //! - `metrics/`: the `metrics` instrumentation over any lane.
+//! - `retried`: the wrapper of each engine of a generated queue that keeps the tries of a
+//!   push waiting for room out of the `rejected` count.
 
 mod levels;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod partition;
+mod retried;
 
 pub use self::levels::PriorityLevels;
 pub use self::partition::Partitioned;
+pub use self::retried::{RefusalLanes, Retried};
 
 use crate::config::Config;
 use crate::engine::{Engine, Hooks, LockFreeQueue, LockedQueue, MapQueue, Room};
+use crate::error::PushError;
 use crate::message::MapMessage;
 
 /// A queue the partition layer can hold one of per partition: an [`Engine`] that may have
@@ -122,6 +127,23 @@ pub trait Lane<T>: Engine<T> {
     /// ```
     fn set_hooks(&mut self, hooks: &Hooks<T>) {
         let _ = hooks;
+    }
+
+    /// A push by a caller that waits for room and tries again when woken (`push_async`, a
+    /// sink): `push`, except that over [`Retried`] engines (as the generated queues hold
+    /// them) a `Full` refusal is not counted in `stats().rejected`. The layers route it to
+    /// the lane `push` would take; a plain engine counts it as `push` does.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Lane, LockedQueue};
+    /// let lane = LockedQueue::with_config(Config::new())?;
+    /// lane.push_retry(5u32).unwrap();
+    /// assert_eq!(lane.pop(), Some(5));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    #[inline]
+    fn push_retry(&self, value: T) -> Result<(), PushError<T>> {
+        self.push(value)
     }
 }
 

@@ -202,12 +202,38 @@ impl<M: Message, L: Lane<M>> Partitioned<M, L> {
     /// ```
     #[inline]
     pub fn push_to(&self, partition: usize, value: M) -> Result<(), PushError<M>> {
+        self.push_into(partition, value, L::push)
+    }
+
+    /// Pushes `value` into `partition`'s lane with `push` (`push` or `push_retry`).
+    #[inline]
+    fn push_into(
+        &self,
+        partition: usize,
+        value: M,
+        push: impl FnOnce(&L, M) -> Result<(), PushError<M>>,
+    ) -> Result<(), PushError<M>> {
         let Some(lane) = self.lanes.get(partition) else {
             return Err(PushError::Full(value));
         };
-        lane.push(value)?;
+        push(lane, value)?;
         self.waiters.notify_one();
         Ok(())
+    }
+
+    /// [`push_to`](Self::push_to) as a [`Lane::push_retry`]: a `Full` refusal of a
+    /// [`Retried`](crate::layer::Retried) lane is not counted.
+    ///
+    /// ```
+    /// # use elasticq_runtime::{Config, Engine, LockedQueue, Partitioned};
+    /// # #[derive(Debug, PartialEq)] struct M; impl elasticq_runtime::Message for M { type Queue = (); type Lanes<E: elasticq_runtime::Lane<Self>> = E; const NAME: &'static str = "M"; }
+    /// let queue = Partitioned::<M, LockedQueue<M>>::with_config(Config::new().partitions(2))?;
+    /// queue.push_retry_to(1, M).unwrap();
+    /// assert_eq!(queue.len_partition(1), 1);
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn push_retry_to(&self, partition: usize, value: M) -> Result<(), PushError<M>> {
+        self.push_into(partition, value, L::push_retry)
     }
 
     /// [`push_to`](Self::push_to), waiting up to `timeout` for room.
@@ -428,5 +454,11 @@ impl<M: Message, L: Lane<M>> Lane<M> for Partitioned<M, L> {
         for lane in self.lanes.iter_mut() {
             lane.set_hooks(hooks);
         }
+    }
+
+    fn push_retry(&self, value: M) -> Result<(), PushError<M>> {
+        self.lane_for(&value).push_retry(value)?;
+        self.waiters.notify_one();
+        Ok(())
     }
 }

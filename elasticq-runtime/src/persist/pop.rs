@@ -256,6 +256,27 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         .collect()
     }
 
+    /// Up to `max` deliveries from any partitions, as [`pop_batch`](Self::pop_batch) takes
+    /// messages, none acknowledged: acknowledge them with [`Delivery::ack_all`] once the batch
+    /// is handled.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("delivery-batch-any");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push_batch((0..5).map(Job)).unwrap();
+    /// let batch = jobs.pop_delivery_batch(3);
+    /// assert_eq!(Delivery::ack_all(batch).unwrap(), vec![Job(0), Job(1), Job(2)]);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn pop_delivery_batch(&self, max: usize) -> Vec<Delivery<M>> {
+        self.take_batch(None, max, |max| self.queue.pop_batch(max))
+            .into_iter()
+            .map(|recorded| self.delivery(recorded))
+            .collect()
+    }
+
     /// Up to `max` messages, acknowledged (see [`pop`](Self::pop)).
     ///
     /// ```

@@ -150,7 +150,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         self.try_push_counted(partition, message, true)
     }
 
-    /// [`try_push`](Self::try_push); refusals before the write are counted when `counted`.
+    /// [`try_push`](Self::try_push); unless `counted`, refusals before the write are not
+    /// counted, and the lanes are pushed with [`Lane::push_retry`] (a lane's `Full` refusal
+    /// is not counted either): the caller counts what it decides is a refusal.
     fn try_push_counted(
         &self,
         partition: u32,
@@ -175,11 +177,38 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             return Err(refuse(PushError::Full(message)));
         }
         let (recorded, appended) = self.record(partition, message)?;
-        self.queue
-            .push_to(partition as usize, recorded)
-            .map_err(|error| self.withdraw(error, appended))?;
+        let queued = if counted {
+            self.queue.push_to(partition as usize, recorded)
+        } else {
+            self.queue.push_retry_to(partition as usize, recorded)
+        };
+        queued.map_err(|error| self.withdraw(error, appended))?;
         self.returns.arrivals.notify_one();
         Ok(())
+    }
+
+    /// [`push`](Self::push) as a try of a push that waits for room and tries again when woken
+    /// (`push_async`): a `Full` refusal is not counted in `stats().rejected`; any other
+    /// refusal is, once.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("push-retry");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new().max_capacity(1), PersistOptions::new(&dir))?;
+    /// jobs.push_retry(Job(1)).unwrap();
+    /// assert!(jobs.push_retry(Job(2)).unwrap_err().is_full());
+    /// assert_eq!(jobs.stats().rejected, 0);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn push_retry(&self, message: M) -> Result<(), PushError<M>> {
+        let partition = self.partition_for(&message);
+        match self.try_push_counted(partition, message, false) {
+            Err(refused @ (PushError::Closed(_) | PushError::InvalidPriority(_))) => {
+                Err(self.refuse(refused, 1))
+            }
+            done => done,
+        }
     }
 
     /// Writes `message` to the log, then queues it. Returns once the record is as durable

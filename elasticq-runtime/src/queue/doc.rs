@@ -22,9 +22,27 @@ impl Jobs {
         }
     }
 
+    /// An empty queue that holds at most `max` jobs.
+    pub fn bounded(max: usize) -> Self {
+        let config = Config::new()
+            .initial_capacity(max)
+            .min_capacity(max)
+            .max_capacity(max);
+        Self {
+            inner: LockedQueue::with_config(config).unwrap_or_else(|_| unreachable!()),
+            signals: Signals::new(),
+        }
+    }
+
     /// Pushes a job.
     pub fn push(&self, job: u32) {
         let _ = GeneratedQueue::push(self, job);
+    }
+
+    /// Closes the queue.
+    pub fn close(&self) {
+        self.inner.close();
+        self.signals.closed();
     }
 
     /// How many jobs are queued.
@@ -68,6 +86,14 @@ impl GeneratedQueue for Jobs {
             self.signals.popped();
         }
         popped
+    }
+
+    fn pop_batch(&self, max: usize) -> Vec<u32> {
+        let batch = self.inner.pop_batch(max);
+        if !batch.is_empty() {
+            self.signals.popped();
+        }
+        batch
     }
 
     fn is_closed(&self) -> bool {

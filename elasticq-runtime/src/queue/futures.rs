@@ -3,7 +3,12 @@
 //! Cancellation: a message leaves the queue only inside a `poll` that returns it, so dropping
 //! a pending [`PopAsync`] loses nothing; a wake-up it had received is passed to another
 //! waiting task (see [`Waiter`]). Dropping a pending [`PushAsync`] drops the message it holds,
-//! which was never pushed.
+//! which was never pushed; [`PushAsync::into_message`] takes it back instead.
+//!
+//! Rejections: a push that waits for room tries again each time it is woken. Those tries are
+//! [`GeneratedQueue::push_retry`]s, whose `Full` refusals are not counted in
+//! `stats().rejected`: a `push_async` that waits and then pushes counts no rejection, one that
+//! ends in an error counts one.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,22 +26,36 @@ pub(crate) fn poll_pop<Q: GeneratedQueue + ?Sized>(
     waiter: &mut Waiter<'_>,
     cx: &mut Context<'_>,
 ) -> Poll<Option<Q::Message>> {
+    poll_take(queue, waiter, cx, Q::pop)
+}
+
+/// One step of any wait for messages: what `take` found (it returns `None` when it found
+/// nothing, and takes from the queue only what it returns), `None` once the queue is closed
+/// and `take` finds nothing, `Pending` (with the task registered) otherwise. Nothing leaves
+/// the queue in a step that returns `Pending`, so a dropped waiter loses nothing.
+pub(crate) fn poll_take<Q: ?Sized + GeneratedQueue, T>(
+    queue: &Q,
+    waiter: &mut Waiter<'_>,
+    cx: &mut Context<'_>,
+    mut take: impl FnMut(&Q) -> Option<T>,
+) -> Poll<Option<T>> {
     let mut second_look = false;
     loop {
-        // Closed is read before popping: a message pushed before the close is still found.
-        let closed = queue.is_closed();
-        let popped = if second_look {
-            crate::wait::strictly(|| queue.pop())
+        let taken = if second_look {
+            crate::wait::strictly(|| take(queue))
         } else {
-            queue.pop()
+            take(queue)
         };
-        if let Some(message) = popped {
+        if taken.is_some() {
             waiter.disarm();
-            return Poll::Ready(Some(message));
+            return Poll::Ready(taken);
         }
-        if closed {
+        // Closed is read only when nothing was found (a queue with messages pays no look at
+        // it), and then before a last look: a message pushed before the close is found.
+        if queue.is_closed() {
+            let last = crate::wait::strictly(|| take(queue));
             waiter.disarm();
-            return Poll::Ready(None);
+            return Poll::Ready(last);
         }
         if !waiter.arm(cx) {
             return Poll::Pending;
@@ -46,7 +65,9 @@ pub(crate) fn poll_pop<Q: GeneratedQueue + ?Sized>(
 }
 
 /// One step of a push that waits for room: `Ready(Ok)` once pushed, `Ready(Err)` for any
-/// refusal but a full queue, `Pending` with the message kept in `slot` while full.
+/// refusal but a full queue, `Pending` with the message kept in `slot` while full. Its tries
+/// go through [`GeneratedQueue::push_retry`], so a full queue it waits on counts no
+/// rejection.
 pub(crate) fn poll_push<Q: GeneratedQueue + ?Sized>(
     queue: &Q,
     waiter: &mut Waiter<'_>,
@@ -57,7 +78,7 @@ pub(crate) fn poll_push<Q: GeneratedQueue + ?Sized>(
         let Some(message) = slot.take() else {
             return Poll::Ready(Ok(()));
         };
-        match queue.push(message) {
+        match queue.push_retry(message) {
             Ok(()) => {
                 waiter.disarm();
                 return Poll::Ready(Ok(()));
@@ -127,7 +148,9 @@ impl<Q: GeneratedQueue + ?Sized> std::fmt::Debug for PopAsync<'_, Q> {
 /// The future of a generated queue's `push_async`: pushes the message, waiting for room
 /// while the queue is full at its maximum. Any other refusal (closed, an invalid priority, a
 /// failed log write) completes it with the error, which hands the message back. Dropping it
-/// before it completes drops the message, which was not pushed.
+/// before it completes drops the message, which was not pushed; to keep it, give up with
+/// [`into_message`](Self::into_message) instead. Waiting counts no rejection in
+/// `stats().rejected`; an error counts one.
 ///
 /// ```
 /// # use elasticq_runtime::{__doc::Jobs, PushAsync};
@@ -161,6 +184,32 @@ impl<'a, Q: GeneratedQueue + ?Sized> PushAsync<'a, Q> {
             waiter: Waiter::new(&queue.signals().room),
             message: Some(message),
         }
+    }
+}
+
+impl<Q: GeneratedQueue + ?Sized> PushAsync<'_, Q> {
+    /// Gives up the push: the message if it was not pushed, `None` if it was (the future
+    /// completed with `Ok`) or an error handed it back already. Use it on a push cancelled
+    /// by a timeout or a `select!`, which would otherwise drop the message with the future.
+    /// Any wake-up the future had received is passed on to another waiting task.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use elasticq_runtime::{__doc::Jobs, PushAsync};
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let jobs = Jobs::bounded(1);
+    /// jobs.push(1);
+    /// let mut push = PushAsync::new(&jobs, 2); // the queue is full: it waits
+    /// tokio::select! {
+    ///     _ = &mut push => unreachable!("nobody pops"),
+    ///     _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+    /// }
+    /// assert_eq!(push.into_message(), Some(2)); // not pushed: handed back
+    /// assert_eq!(jobs.len(), 1);
+    /// # });
+    /// ```
+    pub fn into_message(mut self) -> Option<Q::Message> {
+        self.message.take()
     }
 }
 

@@ -133,6 +133,34 @@ pub trait GeneratedQueue {
     fn push(&self, message: Self::Message) -> Result<(), PushError<Self::Message>>;
     /// The generated `pop` (it signals waiting tasks itself).
     fn pop(&self) -> Option<Self::Message>;
+    /// A push that a caller waiting for room makes, and makes again each time it is woken
+    /// (`push_async`, the sink): the generated `push`, except that a `Full` refusal is not
+    /// counted in `stats().rejected` (nor in the `rejected` series of a labelled queue), so
+    /// that a wait counts no rejection however often it looks. Every other refusal is
+    /// counted as `push` counts it. The default is `push`.
+    ///
+    /// ```
+    /// use elasticq_runtime::GeneratedQueue;
+    /// let jobs = elasticq_runtime::__doc::Jobs::new();
+    /// GeneratedQueue::push_retry(&jobs, 3).unwrap();
+    /// assert_eq!(GeneratedQueue::pop(&jobs), Some(3));
+    /// ```
+    fn push_retry(&self, message: Self::Message) -> Result<(), PushError<Self::Message>> {
+        self.push(message)
+    }
+    /// The generated `pop_batch`: up to `max` messages from any partition, as `pop` takes
+    /// them, without waiting (it signals waiting tasks itself). The default pops one by one.
+    ///
+    /// ```
+    /// use elasticq_runtime::GeneratedQueue;
+    /// let jobs = elasticq_runtime::__doc::Jobs::new();
+    /// jobs.push(1);
+    /// jobs.push(2);
+    /// assert_eq!(GeneratedQueue::pop_batch(&jobs, 10), vec![1, 2]);
+    /// ```
+    fn pop_batch(&self, max: usize) -> Vec<Self::Message> {
+        std::iter::from_fn(|| self.pop()).take(max).collect()
+    }
     /// Whether the queue was closed.
     fn is_closed(&self) -> bool;
     /// How many messages the queue holds.

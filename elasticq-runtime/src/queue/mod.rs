@@ -10,10 +10,13 @@
 //!
 //! - `generated`: [`GeneratedQueue`] and [`Signals`].
 //! - `futures`: the futures of `push_async`, `pop_async` and `pop_async_timeout`.
-//! - `stream`: the `Stream` and `Sink` adapters.
+//! - `batch`: the futures of `pop_batch_async` and of persisted queues' async deliveries.
+//! - `stream`: the `Stream` and `Sink` adapters, borrowed or owned.
 //! - `permit`: places held ahead of a push (`reserve`), and the futures that wait for them.
 //! - `doc`: a hand-written generated queue for the runtime's own examples (`__doc`).
 
+#[cfg(feature = "tokio")]
+mod batch;
 pub(crate) mod doc;
 #[cfg(feature = "tokio")]
 mod futures;
@@ -22,6 +25,8 @@ mod permit;
 #[cfg(feature = "tokio")]
 mod stream;
 
+#[cfg(feature = "tokio")]
+pub use self::batch::{PopBatchAsync, PopOneAsync};
 #[cfg(feature = "tokio")]
 pub use self::futures::{PopAsync, PopAsyncTimeout, PushAsync};
 #[cfg(feature = "tokio")]
@@ -56,5 +61,12 @@ mod tests {
         ));
         send(&super::QueueStream::new(&jobs));
         send(&super::QueueSink::new(&jobs));
+        send(&super::PopBatchAsync::new(&jobs, 10));
+        send(&super::PopOneAsync::new(&jobs, |jobs: &Jobs| {
+            crate::GeneratedQueue::pop(jobs)
+        }));
+        let jobs = std::sync::Arc::new(Jobs::new());
+        send(&super::QueueSink::owned(std::sync::Arc::clone(&jobs)));
+        send(&super::QueueStream::owned(jobs));
     }
 }

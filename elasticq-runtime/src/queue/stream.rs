@@ -1,19 +1,64 @@
-//! [`Stream`] and [`Sink`] adapters over a generated queue.
+//! [`Stream`] and [`Sink`] adapters over a generated queue, borrowing it or holding an `Arc`
+//! of it (the owned forms, which can be moved into a spawned task).
 
+use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_sink::Sink;
 
 use super::futures::{poll_pop, poll_push};
-use super::GeneratedQueue;
+use super::{GeneratedQueue, Signals};
 use crate::error::PushError;
-use crate::wait::Waiter;
+use crate::wait::{Signal, SignalSource, Waiter};
+
+/// How an adapter reaches its queue: borrowed, or shared through an `Arc` it holds.
+enum Handle<'a, Q: ?Sized> {
+    Borrowed(&'a Q),
+    Owned(Arc<Q>),
+}
+
+impl<Q: ?Sized> Deref for Handle<'_, Q> {
+    type Target = Q;
+
+    #[inline]
+    fn deref(&self) -> &Q {
+        match self {
+            Handle::Borrowed(queue) => queue,
+            Handle::Owned(queue) => queue,
+        }
+    }
+}
+
+/// One of the signals of a queue an owned adapter holds, for that adapter's waiter.
+struct SideOf<Q: ?Sized> {
+    queue: Arc<Q>,
+    side: fn(&Signals) -> &Signal,
+}
+
+impl<Q: GeneratedQueue + Send + Sync + ?Sized> SignalSource for SideOf<Q> {
+    fn signal(&self) -> &Signal {
+        (self.side)(self.queue.signals())
+    }
+}
+
+/// A waiter on one side of `queue`'s signals that keeps the queue alive.
+fn owned_waiter<'a, Q: GeneratedQueue + Send + Sync + ?Sized + 'a>(
+    queue: &Arc<Q>,
+    side: fn(&Signals) -> &Signal,
+) -> Waiter<'a> {
+    Waiter::shared(Arc::new(SideOf {
+        queue: Arc::clone(queue),
+        side,
+    }))
+}
 
 /// A generated queue's `stream()`: yields messages as they arrive and ends once the queue
 /// is closed and empty. Several streams (and other consumers) may share one queue; each
-/// message goes to one of them. Dropping the stream loses no message.
+/// message goes to one of them. Dropping the stream loses no message. [`new`](Self::new)
+/// borrows the queue, [`owned`](Self::owned) holds an `Arc` of it.
 ///
 /// ```
 /// # use elasticq_runtime::__doc::Jobs;
@@ -25,7 +70,7 @@ use crate::wait::Waiter;
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<'a, Q: GeneratedQueue + ?Sized> {
-    queue: &'a Q,
+    queue: Handle<'a, Q>,
     waiter: Waiter<'a>,
 }
 
@@ -40,8 +85,35 @@ impl<'a, Q: GeneratedQueue + ?Sized> QueueStream<'a, Q> {
     /// ```
     pub fn new(queue: &'a Q) -> Self {
         Self {
-            queue,
+            queue: Handle::Borrowed(queue),
             waiter: Waiter::new(&queue.signals().messages),
+        }
+    }
+
+    /// A stream of the messages popped from `queue` that holds the `Arc` (a generated
+    /// queue's `into_stream`): it borrows nothing, so it can be moved into a spawned task.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use elasticq_runtime::__doc::Jobs;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let jobs = Arc::new(Jobs::new());
+    /// let mut stream = elasticq_runtime::QueueStream::owned(Arc::clone(&jobs));
+    /// let consumer = tokio::spawn(async move {
+    ///     std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await
+    /// });
+    /// # use futures_core::Stream;
+    /// jobs.push(5);
+    /// assert_eq!(consumer.await.unwrap(), Some(5));
+    /// # });
+    /// ```
+    pub fn owned(queue: Arc<Q>) -> Self
+    where
+        Q: Send + Sync + 'a,
+    {
+        Self {
+            waiter: owned_waiter(&queue, |signals| &signals.messages),
+            queue: Handle::Owned(queue),
         }
     }
 }
@@ -51,7 +123,7 @@ impl<Q: GeneratedQueue + ?Sized> Stream for QueueStream<'_, Q> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Q::Message>> {
         let this = self.get_mut();
-        poll_pop(this.queue, &mut this.waiter, cx)
+        poll_pop(&*this.queue, &mut this.waiter, cx)
     }
 }
 
@@ -66,7 +138,9 @@ impl<Q: GeneratedQueue + ?Sized> std::fmt::Debug for QueueStream<'_, Q> {
 /// A generated queue's `sink()`: `send` waits while the queue is full at its maximum
 /// (backpressure). Its error is the queue's [`PushError`], which hands the message back.
 /// Closing the sink flushes it; it does not close the queue, which other producers may share
-/// (call the queue's `close` for that).
+/// (call the queue's `close` for that). Its waits for room count no rejection in
+/// `stats().rejected`. [`new`](Self::new) borrows the queue, [`owned`](Self::owned) holds an
+/// `Arc` of it.
 ///
 /// ```
 /// # use elasticq_runtime::__doc::Jobs;
@@ -78,7 +152,7 @@ impl<Q: GeneratedQueue + ?Sized> std::fmt::Debug for QueueStream<'_, Q> {
 /// ```
 #[must_use = "sinks do nothing unless polled"]
 pub struct QueueSink<'a, Q: GeneratedQueue + ?Sized> {
-    queue: &'a Q,
+    queue: Handle<'a, Q>,
     waiter: Waiter<'a>,
     pending: Option<Q::Message>,
 }
@@ -97,8 +171,39 @@ impl<'a, Q: GeneratedQueue + ?Sized> QueueSink<'a, Q> {
     /// ```
     pub fn new(queue: &'a Q) -> Self {
         Self {
-            queue,
+            queue: Handle::Borrowed(queue),
             waiter: Waiter::new(&queue.signals().room),
+            pending: None,
+        }
+    }
+
+    /// A sink pushing into `queue` that holds the `Arc` (a generated queue's `into_sink`, in
+    /// the manner of tokio-util's `PollSender`): it borrows nothing, so it can be moved into
+    /// a spawned task.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use elasticq_runtime::__doc::Jobs;
+    /// use futures_sink::Sink;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let jobs = Arc::new(Jobs::new());
+    /// let mut sink = elasticq_runtime::QueueSink::owned(Arc::clone(&jobs));
+    /// let producer = tokio::spawn(async move {
+    ///     std::future::poll_fn(|cx| std::pin::Pin::new(&mut sink).poll_ready(cx)).await?;
+    ///     std::pin::Pin::new(&mut sink).start_send(3)?;
+    ///     std::future::poll_fn(|cx| std::pin::Pin::new(&mut sink).poll_flush(cx)).await
+    /// });
+    /// producer.await.unwrap().unwrap();
+    /// assert_eq!(jobs.len(), 1);
+    /// # });
+    /// ```
+    pub fn owned(queue: Arc<Q>) -> Self
+    where
+        Q: Send + Sync + 'a,
+    {
+        Self {
+            waiter: owned_waiter(&queue, |signals| &signals.room),
+            queue: Handle::Owned(queue),
             pending: None,
         }
     }
@@ -122,7 +227,7 @@ impl<Q: GeneratedQueue + ?Sized> Sink<Q::Message> for QueueSink<'_, Q> {
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         let this = self.get_mut();
-        poll_push(this.queue, &mut this.waiter, &mut this.pending, cx)
+        poll_push(&*this.queue, &mut this.waiter, &mut this.pending, cx)
     }
 
     fn start_send(self: Pin<&mut Self>, message: Q::Message) -> Result<(), Self::Error> {

@@ -26,6 +26,8 @@
 
 mod signal;
 
+#[cfg(feature = "tokio")]
+pub(crate) use self::signal::SignalSource;
 pub use self::signal::{Signal, Waiter};
 
 use std::cell::Cell;

@@ -16,6 +16,8 @@
 //!
 //! The mutex is taken only when a task waits.
 
+#[cfg(feature = "tokio")]
+use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use crate::sync::{fence, AtomicUsize, Lock, Ordering};
@@ -173,7 +175,7 @@ impl Signal {
 /// assert!(waiter.arm(&mut cx)); // woken, registered again
 /// ```
 pub struct Waiter<'a> {
-    signal: &'a Signal,
+    signal: SignalRef<'a>,
     key: Option<usize>,
     /// The last `arm` made a new registration, and the task has not returned `Pending` on it
     /// since: the caller is in its second look. A notification that registration holds
@@ -189,6 +191,33 @@ impl std::fmt::Debug for Waiter<'_> {
     }
 }
 
+/// What owns the signal of a [`Waiter`] made with [`Waiter::shared`]: a queue behind an `Arc`,
+/// and which of its signals the waiter waits on.
+#[cfg(feature = "tokio")]
+pub(crate) trait SignalSource: Send + Sync {
+    /// The signal waited on.
+    fn signal(&self) -> &Signal;
+}
+
+/// The signal a waiter waits on: borrowed, or reached through a shared owner (a waiter of an
+/// owned sink or stream, which may outlive every borrow).
+enum SignalRef<'a> {
+    Borrowed(&'a Signal),
+    #[cfg(feature = "tokio")]
+    Shared(Arc<dyn SignalSource + 'a>),
+}
+
+impl SignalRef<'_> {
+    #[inline]
+    fn get(&self) -> &Signal {
+        match self {
+            SignalRef::Borrowed(signal) => signal,
+            #[cfg(feature = "tokio")]
+            SignalRef::Shared(source) => source.signal(),
+        }
+    }
+}
+
 impl<'a> Waiter<'a> {
     /// A waiter on `signal`, not yet registered.
     ///
@@ -199,7 +228,17 @@ impl<'a> Waiter<'a> {
     /// ```
     pub fn new(signal: &'a Signal) -> Self {
         Self {
-            signal,
+            signal: SignalRef::Borrowed(signal),
+            key: None,
+            rechecking: false,
+        }
+    }
+
+    /// A waiter on the signal `source` holds, keeping `source` alive.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn shared(source: Arc<dyn SignalSource + 'a>) -> Self {
+        Self {
+            signal: SignalRef::Shared(source),
             key: None,
             rechecking: false,
         }
@@ -218,8 +257,9 @@ impl<'a> Waiter<'a> {
     /// assert!(waiter.arm(&mut cx));
     /// ```
     pub fn arm(&mut self, cx: &mut Context<'_>) -> bool {
+        let signal = self.signal.get();
         let armed = {
-            let mut slots = self.signal.slots.lock();
+            let mut slots = signal.slots.lock();
             match self.key {
                 Some(key) => match &mut slots.entries[key] {
                     Slot::Waiting(waker) => {
@@ -230,7 +270,7 @@ impl<'a> Waiter<'a> {
                     }
                     slot => {
                         *slot = Slot::Waiting(cx.waker().clone());
-                        self.signal.waiting.fetch_add(1, Ordering::SeqCst);
+                        signal.waiting.fetch_add(1, Ordering::SeqCst);
                         true
                     }
                 },
@@ -246,8 +286,8 @@ impl<'a> Waiter<'a> {
                             slots.entries.len() - 1
                         }
                     };
+                    signal.waiting.fetch_add(1, Ordering::SeqCst);
                     self.key = Some(key);
-                    self.signal.waiting.fetch_add(1, Ordering::SeqCst);
                     true
                 }
             }
@@ -289,13 +329,14 @@ impl<'a> Waiter<'a> {
         let Some(key) = self.key.take() else {
             return;
         };
+        let signal = self.signal.get();
         let notified = {
-            let mut slots = self.signal.slots.lock();
+            let mut slots = signal.slots.lock();
             let slot = std::mem::replace(&mut slots.entries[key], Slot::Vacant);
             slots.vacant.push(key);
             match slot {
                 Slot::Waiting(_) => {
-                    self.signal.waiting.fetch_sub(1, Ordering::Relaxed);
+                    signal.waiting.fetch_sub(1, Ordering::Relaxed);
                     false
                 }
                 Slot::Notified => true,
@@ -303,7 +344,7 @@ impl<'a> Waiter<'a> {
             }
         };
         if notified && pass_on {
-            self.signal.notify_one();
+            signal.notify_one();
         }
     }
 }

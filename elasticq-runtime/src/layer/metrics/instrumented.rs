@@ -302,4 +302,8 @@ impl<T: 'static, E: Lane<T> + Observable<T> + Send + Sync + 'static> Lane<T>
         let weak = Arc::downgrade(&self.shared) as std::sync::Weak<dyn Publish>;
         publisher::register(weak);
     }
+
+    fn push_retry(&self, value: T) -> Result<(), PushError<T>> {
+        self.timed_push(|| self.shared.engine.push_retry(value))
+    }
 }

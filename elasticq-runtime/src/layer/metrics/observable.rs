@@ -4,6 +4,7 @@
 use crate::engine::{LockFreeQueue, LockedQueue, MapQueue};
 use crate::layer::PriorityLevels;
 use crate::layer::{Lane, Partitioned};
+use crate::layer::{RefusalLanes, Retried};
 use crate::message::Prioritized;
 use crate::message::{MapMessage, Message};
 use crate::stats::Stats;
@@ -45,6 +46,15 @@ impl<T> Observable<T> for LockFreeQueue<T> {
     }
     fn observed_levels(&self) -> usize {
         1
+    }
+}
+
+impl<T, E: RefusalLanes<T> + Observable<T>> Observable<T> for Retried<E> {
+    fn observed_stats(&self) -> Stats {
+        crate::engine::Engine::stats(self)
+    }
+    fn observed_levels(&self) -> usize {
+        Observable::observed_levels(&**self)
     }
 }
 
