@@ -48,8 +48,7 @@ pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
     PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
     ProcessorOptions, ProcessorSettings, ProcessorStats, PushAsync, QueueSink, QueueStream,
-    ReserveAsync, ReserveManyAsync,
-    ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
+    ReserveAsync, ReserveManyAsync, ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
 pub use elasticq_runtime::{Closed, OneLevel, Permit, Permits};
 pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};

@@ -183,10 +183,12 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let persisted = spec.attrs.persist.is_some();
     let inner_ref = inner_ref(spec);
     let persist = persist::persist_items(spec, &private, &inner_ref);
-    // A generic labelled queue is shared with the metrics publisher's thread: its message
-    // must be sendable and own its data.
-    let metrics_bound = (spec.attrs.metrics.is_some() && !generics.params.is_empty())
-        .then(|| quote!(#message: ::core::marker::Send + 'static));
+    // A generic labelled queue is shared with the metrics publisher's thread, and a generic
+    // persisted queue hands what it evicts to a callback its lanes share between threads:
+    // the message must be sendable and own its data.
+    let metrics_bound = ((spec.attrs.metrics.is_some() || persisted)
+        && !generics.params.is_empty())
+    .then(|| quote!(#message: ::core::marker::Send + 'static));
     let extra: Vec<TokenStream> = persist
         .bound
         .iter()

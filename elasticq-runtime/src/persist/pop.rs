@@ -271,7 +271,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn pop_delivery_batch(&self, max: usize) -> Vec<Delivery<M>> {
-        self.take_batch(None, max, |max| self.queue.pop_batch(max))
+        self.take_batch(Scope::Any, max, |max| self.queue.pop_batch(max))
             .into_iter()
             .map(|recorded| self.delivery(recorded))
             .collect()
