@@ -525,11 +525,16 @@ fn checks(run: &Outcome, ledger: &Ledger, sends: u64) -> Vec<String> {
         ),
     );
     let stats = &run.stats;
+    // A batch whose send failed was handed back (`nack`) and taken again: each of its
+    // messages counts once more as redelivered and as dequeued.
     check(
-        stats.enqueued == first && stats.dequeued == first && stats.len == 0,
+        stats.enqueued == first
+            && stats.dequeued == first + stats.redelivered
+            && stats.len == 0
+            && (stats.redelivered > 0) == (run.report.stats.failures > 0),
         format!(
-            "the queue counted {} enqueued, {} dequeued, {} left",
-            stats.enqueued, stats.dequeued, stats.len
+            "the queue counted {} enqueued, {} dequeued, {} redelivered, {} left",
+            stats.enqueued, stats.dequeued, stats.redelivered, stats.len
         ),
     );
     let exported = exported_value(&run.exposition, names::BATCHES_PROCESSED);
