@@ -150,6 +150,15 @@ impl<T> LockedQueue<T> {
                 return Err(PushError::Closed(value));
             }
         }
+        self.land(state, value, weight);
+        self.hand_over(evicted);
+        Ok(())
+    }
+
+    /// Appends a message that has its place, counts it, releases the lock and wakes a
+    /// sleeping popper: the end of every push of one message.
+    #[inline]
+    fn land(&self, mut state: Locked<'_, T>, value: T, weight: usize) {
         state.append(value, weight);
         state.enqueued += 1;
         let wake = state.pop_waiters > 0;
@@ -157,8 +166,6 @@ impl<T> LockedQueue<T> {
         if wake {
             self.not_empty.notify_one();
         }
-        self.hand_over(evicted);
-        Ok(())
     }
 
     /// Hands messages evicted under the lock to the hook, once the lock is released (the
@@ -311,13 +318,7 @@ impl<T> LockedQueue<T> {
                 }
             }
         }
-        state.append(value, weight);
-        state.enqueued += 1;
-        let wake = state.pop_waiters > 0;
-        drop(state);
-        if wake {
-            self.not_empty.notify_one();
-        }
+        self.land(state, value, weight);
         self.hand_over(evicted);
         Ok(())
     }

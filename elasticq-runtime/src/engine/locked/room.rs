@@ -51,12 +51,6 @@ impl<T: Send> Room<T> for LockedQueue<T> {
         state.reserved = state.reserved.saturating_sub(1);
         // The place was counted against the maximum, so the ring may grow for it.
         state.grow_for_one(&self.config);
-        state.append(value, weight);
-        state.enqueued += 1;
-        let wake = state.pop_waiters > 0;
-        drop(state);
-        if wake {
-            self.not_empty.notify_one();
-        }
+        self.land(state, value, weight);
     }
 }

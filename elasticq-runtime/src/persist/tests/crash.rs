@@ -11,14 +11,9 @@
 //!   per lane, at most once; nothing refused or durably acknowledged is there;
 //! - a second `open` after draining finds an empty log and cuts nothing.
 
-use super::scenario::{self, Engine, Step};
+use super::scenario::{self, ids, Engine, LockFree, Locked, Step};
 use super::sim::{SimFs, Survival};
-use crate::engine::{LockFreeQueue, LockedQueue};
-use crate::message::Recorded;
 use crate::persist::SyncPolicy;
-
-type Locked = LockedQueue<Recorded<scenario::Msg>>;
-type LockFree = LockFreeQueue<Recorded<scenario::Msg>>;
 
 /// Runs `steps` crashing at `crash` (or not at all), recovers the disk as `survival`
 /// leaves it, and checks. Returns the operations the run made.
@@ -57,10 +52,6 @@ fn crash_and_check<E: Engine>(
         ));
     }
     Ok(ops)
-}
-
-fn ids(messages: &[scenario::Msg]) -> Vec<u32> {
-    messages.iter().map(|m| m.id).collect()
 }
 
 /// Crashes `steps` at every operation (`every` = 1) or every `every`-th one; returns the

@@ -8,14 +8,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::scenario::{self, Engine, Evicted, Step};
+use super::scenario::{self, ids, Engine, Evicted, LockFree, Locked, Step};
 use super::sim::{SimFs, Survival};
-use crate::engine::{LockFreeQueue, LockedQueue};
-use crate::message::Recorded;
 use crate::persist::SyncPolicy;
-
-type Locked = LockedQueue<Recorded<scenario::Msg>>;
-type LockFree = LockFreeQueue<Recorded<scenario::Msg>>;
 
 /// Runs `steps` crashing at `crash` (or not at all), reopens the disk as `survival` leaves
 /// it, and checks; returns the operations the run made and how many messages it evicted.
@@ -55,10 +50,6 @@ fn crash_and_check<E: Engine>(
         ));
     }
     Ok((ops, evictions))
-}
-
-fn ids(messages: &[scenario::Msg]) -> Vec<u32> {
-    messages.iter().map(|m| m.id).collect()
 }
 
 /// Crashes `steps` at every operation, each under three survivals; returns the crash points

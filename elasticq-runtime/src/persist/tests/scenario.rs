@@ -110,6 +110,16 @@ pub(crate) fn msg(id: u32, key: u8, level: u8, pad: u16) -> Msg {
 pub(crate) type Queue<E = LockedQueue<Recorded<Msg>>> =
     Persistent<Msg, PriorityLevels<Recorded<Msg>, E>>;
 
+/// The scenario's queue over the locked engine's lanes.
+pub(crate) type Locked = LockedQueue<Recorded<Msg>>;
+/// The scenario's queue over the lock-free engine's lanes.
+pub(crate) type LockFree = crate::engine::LockFreeQueue<Recorded<Msg>>;
+
+/// The ids of `messages`, in order.
+pub(crate) fn ids(messages: &[Msg]) -> Vec<u32> {
+    messages.iter().map(|m| m.id).collect()
+}
+
 /// A lane engine a scenario can run over.
 pub(crate) trait Engine: Lane<Recorded<Msg>> {}
 impl<E: Lane<Recorded<Msg>>> Engine for E {}
