@@ -16,6 +16,7 @@ mod records;
 mod ack_all_and_cuts;
 mod boundaries;
 mod capacity_at_reopen;
+mod checkpoints;
 mod compaction;
 mod crash;
 mod damage;

@@ -151,3 +151,14 @@ pub(crate) fn owed(records: &[Rec]) -> Vec<u64> {
 pub(crate) fn peek_all(queue: &JobQueue) -> Vec<Job> {
     std::iter::from_fn(|| queue.pop_delivery().map(Delivery::into_unacked)).collect()
 }
+
+/// Deletes the partitions' checkpoints (`p{partition:04}.ckpt`): the next `open` reads the
+/// whole log.
+pub(crate) fn remove_checkpoints(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ckpt") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+}

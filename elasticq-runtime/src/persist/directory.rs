@@ -91,8 +91,9 @@ impl Directory {
         let mut segments = Segments::new();
         for name in names {
             let path = self.path.join(&name);
-            if segment::is_temporary(&name) {
-                // A segment whose creation a crash interrupted: it holds no record.
+            if segment::is_temporary(&name) || super::checkpoint::is_temporary(&name) {
+                // A segment whose creation a crash interrupted (it holds no record), or a
+                // checkpoint whose writing one did (the old checkpoint is still there).
                 self.fs
                     .remove_file(&path)
                     .map_err(|e| PersistError::io(&path, "remove", &e))?;

@@ -15,6 +15,7 @@ pub(crate) struct Logs {
     pub(super) partitions: Box<[CachePadded<PartitionLog>]>,
     pub(super) policy: SyncPolicy,
     pub(super) recovered: u64,
+    pub(super) from_checkpoint: usize,
     pub(super) cuts: Vec<Cut>,
     pub(super) ack_failures: AtomicU64,
     // Dropped after the logs (fields drop in order), which sync on drop.

@@ -119,6 +119,8 @@ mod error;
 pub use self::error::PersistError;
 
 #[cfg(feature = "persist")]
+pub(crate) mod checkpoint;
+#[cfg(feature = "persist")]
 mod delivery;
 #[cfg(feature = "persist")]
 mod directory;

@@ -187,10 +187,12 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         let mut planned = Vec::new();
         let mut resumes = Vec::with_capacity(partitions);
         let mut recovered = 0;
+        let mut from_checkpoint = 0;
         for partition in 0..partitions {
             let files = files.remove(&(partition as u32)).unwrap_or_default();
-            let found = recover::recover::<M>(&*fs, partition as u32, &files)?;
+            let found = recover::recover::<M>(&*fs, directory.path(), partition as u32, &files)?;
             planned.extend(found.cuts);
+            from_checkpoint += usize::from(found.from_checkpoint);
             recovered += found.messages.len() as u64;
             for found in found.messages {
                 let level = found.message.level();
@@ -237,6 +239,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
             partitions: logs.into_boxed_slice(),
             policy,
             recovered,
+            from_checkpoint,
             cuts,
             ack_failures: AtomicU64::new(0),
             directory,
@@ -338,6 +341,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     pub fn persist_stats(&self) -> PersistStats {
         let mut stats = PersistStats {
             recovered: self.logs.recovered,
+            from_checkpoint: self.logs.from_checkpoint,
             cuts: self.logs.cuts.clone(),
             ack_failures: self.logs.ack_failures.load(Ordering::Relaxed),
             ..PersistStats::default()

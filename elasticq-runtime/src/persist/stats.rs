@@ -27,6 +27,9 @@ pub struct PersistStats {
     pub disk_bytes: u64,
     /// Messages `open` read back from the log.
     pub recovered: u64,
+    /// Partitions `open` read back from their checkpoint (what they owed, and the log
+    /// after it) rather than from every record of the log.
+    pub from_checkpoint: usize,
     /// What `open` cut from a damaged log (empty when nothing was).
     pub cuts: Vec<Cut>,
     /// Acknowledgements that could not be written (their messages come back after a

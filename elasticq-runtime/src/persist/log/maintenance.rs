@@ -21,6 +21,7 @@ impl PartitionLog {
         self.needs_maintenance.store(false, Ordering::Relaxed);
         self.prepare(&guard);
         self.delete_consumed(&guard);
+        self.checkpoint_if_due();
     }
 
     pub(super) fn prepare(&self, _maintenance: &parking_lot::MutexGuard<'_, ()>) {
@@ -80,7 +81,7 @@ impl PartitionLog {
             let segment = {
                 let mut state = self.state.lock();
                 let durable = self.durable.load(Ordering::Acquire);
-                let consumed = state.segments.len() > 1 && state.segments[0].live == 0;
+                let consumed = state.segments.len() > 1 && state.segments[0].live() == 0;
                 if !consumed {
                     return freed;
                 }
@@ -142,7 +143,7 @@ impl PartitionLog {
             if let Some(error) = &state.failed {
                 return Err(error.clone());
             }
-            let active_consumed = state.segments.iter().all(|segment| segment.live == 0)
+            let active_consumed = state.segments.iter().all(|segment| segment.live() == 0)
                 && state.active.end > HEADER as u64;
             if active_consumed {
                 self.roll(&mut state, 0)?;

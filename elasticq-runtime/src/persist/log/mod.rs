@@ -26,8 +26,12 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+mod checkpoint;
 mod commit;
 mod maintenance;
+mod places;
+
+pub(crate) use places::{Place, Places};
 
 use super::fs::{FileSystem, LogFile};
 use super::record::{self, ACK_RECORD};
@@ -46,12 +50,13 @@ const MAX_GATHER: Duration = Duration::from_micros(250);
 /// What the log knows of one segment file.
 #[derive(Debug)]
 pub(crate) struct SegmentInfo {
+    pub(crate) index: u64,
     pub(crate) path: PathBuf,
     pub(crate) bytes: u64,
     /// The sequence numbers of the first and last message in it (`None`: no message).
     pub(crate) seqs: Option<(u64, u64)>,
-    /// Messages in it not yet acknowledged.
-    pub(crate) live: u64,
+    /// Its message records not yet acknowledged.
+    pub(crate) places: Places,
     /// The position (in `appended`) the last acknowledgement of one of its messages must be
     /// synced past: a consumed segment is deleted only once its acknowledgements are
     /// durable, so that a crash cannot leave a message acknowledged by nothing on disk.
@@ -59,7 +64,24 @@ pub(crate) struct SegmentInfo {
 }
 
 impl SegmentInfo {
-    fn holds(&self, seq: u64) -> bool {
+    /// A segment with no record yet.
+    pub(crate) fn empty(index: u64, path: PathBuf, bytes: u64) -> Self {
+        SegmentInfo {
+            index,
+            path,
+            bytes,
+            seqs: None,
+            places: Places::default(),
+            acked_at: 0,
+        }
+    }
+
+    /// How many of its messages are not acknowledged.
+    pub(crate) fn live(&self) -> u64 {
+        self.places.live()
+    }
+
+    pub(crate) fn holds(&self, seq: u64) -> bool {
         self.seqs
             .is_some_and(|(first, last)| (first..=last).contains(&seq))
     }
@@ -101,6 +123,9 @@ struct State {
     /// Set by the first failed write or sync: after it, what is on disk is unknown, so the
     /// log takes no more writes.
     failed: Option<PersistError>,
+    /// `appended` when the last checkpoint was taken, and where the next one is due.
+    checkpointed_at: u64,
+    checkpoint_due: u64,
 }
 
 /// Counters for `persist_stats`.
@@ -160,6 +185,9 @@ pub(crate) struct Resume {
     pub(crate) segments: VecDeque<SegmentInfo>,
     /// Where the last of `segments` ends: appends continue there (`None`: no segment).
     pub(crate) tail: Option<u64>,
+    /// A checkpoint exists: it is replaced, durably, before the first append, since it may
+    /// be clean or may not match the log recovery read (`persist::checkpoint`, rule 2).
+    pub(crate) replace_checkpoint: bool,
 }
 
 impl PartitionLog {
@@ -179,6 +207,7 @@ impl PartitionLog {
             mut next_index,
             mut segments,
             tail,
+            replace_checkpoint,
         } = resume;
         if policy != SyncPolicy::None && !segments.is_empty() {
             // What recovery read may be only in the page cache: a process killed before its
@@ -217,13 +246,7 @@ impl PartitionLog {
                     policy == SyncPolicy::EveryWrite,
                     policy != SyncPolicy::None,
                 )?;
-                segments.push_back(SegmentInfo {
-                    path: path.clone(),
-                    bytes: segment_bytes,
-                    seqs: None,
-                    live: 0,
-                    acked_at: 0,
-                });
+                segments.push_back(SegmentInfo::empty(next_index, path.clone(), segment_bytes));
                 next_index += 1;
                 Active {
                     file,
@@ -252,6 +275,8 @@ impl PartitionLog {
                 preparing: false,
                 segments,
                 failed: None,
+                checkpointed_at: 0,
+                checkpoint_due: segment_bytes / 4,
             }),
             committing: Mutex::new(false),
             committed: Condvar::new(),
@@ -266,6 +291,9 @@ impl PartitionLog {
             counters: Counters::default(),
         };
         log.delete_consumed(&log.maintenance.lock());
+        if replace_checkpoint {
+            log.write_checkpoint(false, true)?;
+        }
         Ok(log)
     }
 
@@ -306,13 +334,19 @@ impl PartitionLog {
             rolled = true;
         }
         state.next_seq += 1;
+        let offset = state.active.end;
         state.active.end += len;
         state.appended += len;
         let active = state
             .segments
             .back_mut()
             .expect("the active segment is always listed");
-        active.live += 1;
+        active.places.push(Place {
+            seq,
+            offset,
+            // A record is at most `MAX_RECORD_BYTES` plus its head: it fits.
+            len: len as u32,
+        });
         active.seqs = Some(active.seqs.map_or((seq, seq), |(first, _)| (first, seq)));
         self.counters.records.fetch_add(1, Ordering::Relaxed);
         if self.policy == SyncPolicy::EveryWrite {
@@ -352,7 +386,7 @@ impl PartitionLog {
         let at = (start - buffered_from) as usize;
         record::void(&mut state.buffer[at..at + appended.len as usize]);
         if let Some(segment) = state.segments.iter_mut().find(|s| s.holds(appended.seq)) {
-            segment.live = segment.live.saturating_sub(1);
+            segment.places.remove(appended.seq);
         }
         Ok(None)
     }
@@ -375,13 +409,13 @@ impl PartitionLog {
             let appended = state.appended;
             // Acknowledgements mostly cover the oldest segments, and there are few segments.
             if let Some(segment) = state.segments.iter_mut().find(|s| s.holds(seq)) {
-                segment.live = segment.live.saturating_sub(1);
+                segment.places.remove(seq);
                 segment.acked_at = appended;
             }
             self.counters.acks.fetch_add(1, Ordering::Relaxed);
             self.counters.bytes.fetch_add(len, Ordering::Relaxed);
         }
-        if state.segments.len() > 1 && state.segments[0].live == 0 {
+        if state.segments.len() > 1 && state.segments[0].live() == 0 {
             self.needs_maintenance.store(true, Ordering::Relaxed);
         }
         self.note_fill(&state);
@@ -405,8 +439,12 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// Asks for the next segment to be prepared once the active one is half full.
+    /// Asks for the next segment to be prepared once the active one is half full, and for a
+    /// checkpoint once one is due.
     fn note_fill(&self, state: &State) {
+        if self.checkpoint_is_due(state) {
+            self.needs_maintenance.store(true, Ordering::Relaxed);
+        }
         if self.policy != SyncPolicy::None
             && state.prepared.is_none()
             && !state.preparing
@@ -463,13 +501,9 @@ impl PartitionLog {
             },
         );
         state.unsynced.push((old.file, old.path));
-        state.segments.push_back(SegmentInfo {
-            path: next.path,
-            bytes: next.bytes,
-            seqs: None,
-            live: 0,
-            acked_at: 0,
-        });
+        state
+            .segments
+            .push_back(SegmentInfo::empty(next.index, next.path, next.bytes));
         self.needs_maintenance.store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -495,6 +529,11 @@ impl Drop for PartitionLog {
         let position = self.state.lock().appended;
         if let Err(error) = self.commit_through(position) {
             tracing::warn!(%error, "elasticq: could not sync the log while closing it");
+            return;
+        }
+        // Lets the next `open` read only what is owed (`persist::checkpoint`).
+        if let Err(error) = self.write_checkpoint(true, self.policy != SyncPolicy::None) {
+            tracing::warn!(%error, "elasticq: could not write the log's checkpoint while closing it");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (`crash`, and `evicting` for a queue that evicts its oldest messages) and injected `ENOSPC` / `EIO` (`faults`). `sim` is the file system, `scenario`
 //! the calls, the model of their promises and the check of a recovered queue.
 
+mod checkpoint;
 mod crash;
 mod evicting;
 mod faults;

@@ -1,15 +1,21 @@
-//! Recovery: reading a partition's segments back into the messages still owed, cutting
-//! the log at the first torn or corrupt record.
+//! Recovery: reading a partition's log back into the messages still owed, cutting the log
+//! at the first torn or corrupt record. `scan` reads segments record by record; `shortcut`
+//! starts from the partition's checkpoint, so that only what is owed and what came after
+//! the checkpoint is read.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+mod scan;
+mod shortcut;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::fs::{self, FileSystem, LogFile, Open};
 use super::log::{Resume, SegmentInfo};
-use super::record::{self, Read, Record};
 use super::segment::{self, HEADER};
 use super::PersistError;
 use crate::codec::Codec;
+use scan::Scan;
+use shortcut::Shortcut;
 
 /// Bytes recovery did not keep: from `offset` in `path` (the saved copy is `path` with
 /// `.cut` appended).
@@ -55,150 +61,41 @@ pub(crate) struct Recovered<M> {
     /// What must be cut before the log takes writes again: done by [`apply`] once every
     /// partition has been read back, so that an `open` that fails changes no file.
     pub(crate) cuts: Vec<PlannedCut>,
+    /// Read from the partition's checkpoint (`shortcut`).
+    pub(crate) from_checkpoint: bool,
 }
 
-/// Reads the segments of `partition` (by index). Records are kept up to the first one that
-/// is torn or corrupt; the rest of that segment and every later segment is cut: saved beside
-/// it as `*.cut`, and removed from the log so that new writes never follow damage.
+/// Reads `partition`'s log back: from its checkpoint when one checks out against the log
+/// (`shortcut`), else every segment (by index). Records are kept up to the first one that
+/// is torn or corrupt; the rest of that segment and every later segment is cut: saved
+/// beside it as `*.cut`, and removed from the log so that new writes never follow damage.
 pub(crate) fn recover<M: Codec>(
     fs: &dyn FileSystem,
+    dir: &Path,
     partition: u32,
     files: &BTreeMap<u64, PathBuf>,
 ) -> Result<Recovered<M>, PersistError> {
-    let mut messages: Vec<Option<Found<M>>> = Vec::new();
-    // seq -> (position in `messages`, position in `segments`)
-    let mut owed: HashMap<u64, (usize, usize)> = HashMap::new();
-    let mut segments: VecDeque<SegmentInfo> = VecDeque::new();
-    let mut cuts = Vec::new();
-    let mut next_seq = 1;
-    // After the first message, each one must carry the next sequence number: segments are
-    // only ever deleted from the front, so a gap means records were lost in between.
-    let mut contiguous = false;
-    let mut damaged = false;
-    let mut tail = None;
-    for (&index, path) in files {
-        if index >= MAX_COUNTER {
-            return Err(PersistError::Header {
-                path: path.clone(),
-                offset: 16,
-                detail: format!("segment index {index} is beyond the range of a log"),
-            });
+    let checkpointed = match shortcut::recover::<M>(fs, dir, partition, files)? {
+        Shortcut::Taken(mut recovered) => {
+            recovered.from_checkpoint = true;
+            return Ok(recovered);
         }
-        let file = fs
-            .open(path, Open::Read)
-            .map_err(|e| PersistError::io(path, "open", &e))?;
-        let len = file.len().map_err(|e| PersistError::io(path, "stat", &e))?;
-        if damaged {
-            // Everything after the first damage is cut, so that the log stays a prefix.
-            cuts.push(PlannedCut {
-                path: path.clone(),
-                offset: 0,
-                bytes: len,
-                reason: "after damage in an earlier segment",
-                whole: true,
-            });
-            continue;
-        }
-        let map = read_segment(path, &*file, len)?;
-        segment::check_header(path, &map, partition, index)?;
-        let position = segments.len();
-        let mut info = SegmentInfo {
-            path: path.clone(),
-            bytes: len,
-            seqs: None,
-            live: 0,
-            acked_at: 0,
-        };
-        let mut at = HEADER;
-        let mut damage = None;
-        loop {
-            let (record, record_len) = match record::read(&map, at) {
-                Read::Record(record, len) => (record, len),
-                Read::End => break,
-                Read::Damaged(reason) => {
-                    damage = Some((at, record::nonzero_extent(&map[at..]), reason));
-                    break;
-                }
-            };
-            match record {
-                Record::Message { seq, .. } | Record::Void { seq } => {
-                    let wrong = if seq >= MAX_COUNTER {
-                        Some("a sequence number beyond the range of a log")
-                    } else if seq < next_seq {
-                        Some("a sequence number out of order")
-                    } else if contiguous && seq > next_seq {
-                        Some("a sequence number that skips records: the records before it are lost")
-                    } else {
-                        None
-                    };
-                    if let Some(reason) = wrong {
-                        damage = Some((at, record::nonzero_extent(&map[at..]), reason));
-                        break;
-                    }
-                    contiguous = true;
-                    next_seq = seq + 1;
-                    // A void record keeps its place in the sequence and owes nothing.
-                    let Record::Message { payload, .. } = record else {
-                        at += record_len;
-                        continue;
-                    };
-                    let message = crate::codec::from_bytes::<M>(payload).map_err(|error| {
-                        PersistError::Decode {
-                            path: path.clone(),
-                            offset: at as u64,
-                            error,
-                        }
-                    })?;
-                    owed.insert(seq, (messages.len(), position));
-                    messages.push(Some(Found {
-                        seq,
-                        len: record_len as u64,
-                        message,
-                        path: path.clone(),
-                        offset: at as u64,
-                    }));
-                    info.live += 1;
-                    info.seqs = Some(info.seqs.map_or((seq, seq), |(first, _)| (first, seq)));
-                }
-                Record::Ack { seq } => {
-                    // An acknowledgement of a message in a deleted segment finds nothing.
-                    if let Some((slot, holder)) = owed.remove(&seq) {
-                        messages[slot] = None;
-                        match segments.get_mut(holder) {
-                            Some(holder) => holder.live -= 1,
-                            None => info.live -= 1,
-                        }
-                    }
-                }
-            }
-            at += record_len;
-        }
-        drop(map);
-        if let Some((at, extent, reason)) = damage {
-            cuts.push(PlannedCut {
-                path: path.clone(),
-                offset: at as u64,
-                bytes: extent as u64,
+        Shortcut::Refused(reason) => {
+            tracing::debug!(
+                partition,
                 reason,
-                whole: false,
-            });
-            damaged = true;
+                "elasticq: reading the whole log: its checkpoint does not match it"
+            );
+            true
         }
-        // Zeros from `at` to the end (checked, or zeroed by the cut): appends can go on there.
-        tail = Some(at as u64);
-        segments.push_back(info);
+        Shortcut::None => false,
+    };
+    let mut scan = Scan::<M>::new(partition);
+    for (&index, path) in files {
+        let info = SegmentInfo::empty(index, path.clone(), 0);
+        scan.segment(fs, index, path, info, HEADER as u64)?;
     }
-    let next_index = files.keys().next_back().map_or(0, |last| last + 1);
-    Ok(Recovered {
-        messages: messages.into_iter().flatten().collect(),
-        resume: Resume {
-            next_seq,
-            next_index,
-            segments,
-            tail,
-        },
-        cuts,
-    })
+    Ok(scan.finish(Vec::new(), files, checkpointed))
 }
 
 /// A cut recovery decided on: the bytes from `offset` of `path` (the whole file when
@@ -246,10 +143,16 @@ pub(crate) fn apply(
     Ok(cuts)
 }
 
-/// A segment's bytes, read with positioned reads: a file that is shorter than it said (cut
-/// by another process) or a read that fails is an error naming the file, never a signal, as
-/// touching a memory map of it would be.
-fn read_segment(path: &Path, file: &dyn LogFile, len: u64) -> Result<Vec<u8>, PersistError> {
+/// A segment's bytes, its header and everything from `from` on (zeros in between), read
+/// with positioned reads: a file that is shorter than it said (cut by another process) or a
+/// read that fails is an error naming the file, never a signal, as touching a memory map of
+/// it would be.
+fn read_range(
+    path: &Path,
+    file: &dyn LogFile,
+    len: u64,
+    from: u64,
+) -> Result<Vec<u8>, PersistError> {
     if len < HEADER as u64 {
         return Err(PersistError::Header {
             path: path.to_path_buf(),
@@ -271,7 +174,12 @@ fn read_segment(path: &Path, file: &dyn LogFile, len: u64) -> Result<Vec<u8>, Pe
             detail: format!("the file is {len} bytes, more than can be read into memory"),
         })?;
     bytes.resize(len, 0);
-    fs::read_exact_at(file, &mut bytes, 0).map_err(|e| PersistError::io(path, "read", &e))?;
+    let from = usize::try_from(from).unwrap_or(len).clamp(HEADER, len);
+    let read = |buf: &mut [u8], offset: usize| {
+        fs::read_exact_at(file, buf, offset as u64).map_err(|e| PersistError::io(path, "read", &e))
+    };
+    read(&mut bytes[..HEADER], 0)?;
+    read(&mut bytes[from..], from)?;
     Ok(bytes)
 }
 
