@@ -188,6 +188,8 @@ pub(crate) struct Resume {
     /// A checkpoint exists: it is replaced, durably, before the first append, since it may
     /// be clean or may not match the log recovery read (`persist::checkpoint`, rule 2).
     pub(crate) replace_checkpoint: bool,
+    /// Read from a clean checkpoint: the queue that closed the log synced all of it.
+    pub(crate) synced: bool,
 }
 
 impl PartitionLog {
@@ -208,8 +210,9 @@ impl PartitionLog {
             mut segments,
             tail,
             replace_checkpoint,
+            synced,
         } = resume;
-        if policy != SyncPolicy::None && !segments.is_empty() {
+        if policy != SyncPolicy::None && !segments.is_empty() && !synced {
             // What recovery read may be only in the page cache: a process killed before its
             // last commit leaves writes, and directory entries, no sync has made durable.
             // New records go on top of them, so they are made durable first: else a power

@@ -223,6 +223,7 @@ impl<M: Codec> Scan<M> {
                 segments: self.segments,
                 tail: self.tail,
                 replace_checkpoint,
+                synced: false,
             },
             cuts: self.cuts,
             from_checkpoint: false,

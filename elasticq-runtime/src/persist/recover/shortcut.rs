@@ -121,7 +121,10 @@ pub(super) fn recover<M: Codec>(
         Ok(owed) => owed,
         Err(reason) => return Ok(Shortcut::Refused(reason)),
     };
-    Ok(Shortcut::Taken(scan.finish(owed, files, true)))
+    let mut recovered = scan.finish(owed, files, true);
+    // A clean checkpoint is written only after the closing queue synced its whole log.
+    recovered.resume.synced = checkpoint.clean;
+    Ok(Shortcut::Taken(recovered))
 }
 
 /// The checkpoint matched against the segments listed.
