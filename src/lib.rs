@@ -29,6 +29,8 @@
 //! [`LockFreeQueue`] (lock-free rings, the fastest with few threads) share the [`Engine`]
 //! trait.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
@@ -37,13 +39,16 @@ pub use elasticq_runtime::{
     PushError, Put, Room, StableHasher, Stats, MAX_CAPACITY, MAX_DECODE_DEPTH, MAX_PARTITIONS,
 };
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use elasticq_runtime::{metrics, Instrumented};
 #[cfg(feature = "persist")]
+#[cfg_attr(docsrs, doc(cfg(feature = "persist")))]
 pub use elasticq_runtime::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
     PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
