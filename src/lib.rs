@@ -235,3 +235,9 @@ macro_rules! __elasticq_serde_disabled {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// MIGRATING.md's "after" examples (elasticq 0.4 code), compiled and run as doctests; its
+/// "before" examples are elasticq 0.3.0 code, marked `ignore`.
+#[cfg(doctest)]
+#[doc = include_str!("../MIGRATING.md")]
+struct MigratingDoctests;
