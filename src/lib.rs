@@ -29,6 +29,8 @@
 //! [`LockFreeQueue`] (lock-free rings, the fastest with few threads) share the [`Engine`]
 //! trait.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
@@ -37,13 +39,16 @@ pub use elasticq_runtime::{
     PushError, Put, Room, StableHasher, Stats, MAX_CAPACITY, MAX_DECODE_DEPTH, MAX_PARTITIONS,
 };
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use elasticq_runtime::{metrics, Instrumented};
 #[cfg(feature = "persist")]
+#[cfg_attr(docsrs, doc(cfg(feature = "persist")))]
 pub use elasticq_runtime::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
     PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
@@ -230,3 +235,9 @@ macro_rules! __elasticq_serde_disabled {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// MIGRATING.md's "after" examples (elasticq 0.4 code), compiled and run as doctests; its
+/// "before" examples are elasticq 0.3.0 code, marked `ignore`.
+#[cfg(doctest)]
+#[doc = include_str!("../MIGRATING.md")]
+struct MigratingDoctests;

@@ -43,6 +43,8 @@
 // is 1, so `index % 1`) and pin a guard with nothing to drop (reclamation is modelled on its
 // own): both lints describe the model's configuration, not the engine.
 #![cfg_attr(loom, allow(clippy::modulo_one, clippy::drop_non_drop))]
+// docs.rs builds with `--cfg docsrs` (`[package.metadata.docs.rs]`): feature badges.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -64,6 +66,7 @@ mod wait;
 
 pub use codec::{from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH};
 #[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use codec::{serde_decode, serde_encode};
 pub use config::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::{
@@ -72,8 +75,10 @@ pub use engine::{
 };
 pub use error::{Error, PopError, PushError};
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use layer::metrics;
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use layer::metrics::Instrumented;
 pub use layer::{Lane, Partitioned, PriorityLevels};
 pub use message::{
@@ -81,11 +86,13 @@ pub use message::{
 };
 pub use persist::PersistError;
 #[cfg(feature = "persist")]
+#[cfg_attr(docsrs, doc(cfg(feature = "persist")))]
 pub use persist::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use processor::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, ProcessorBuilder, ProcessorError,
     ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
@@ -93,6 +100,7 @@ pub use processor::{
 };
 pub use queue::{Closed, GeneratedQueue, Permit, Permits};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use queue::{
     PopAsync, PopAsyncTimeout, PopBatchAsync, PopOneAsync, PushAsync, QueueSink, QueueStream,
     ReserveAsync, ReserveManyAsync,

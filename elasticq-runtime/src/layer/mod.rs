@@ -17,6 +17,7 @@
 
 mod levels;
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
 mod partition;
 mod retried;

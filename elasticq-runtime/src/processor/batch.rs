@@ -66,6 +66,7 @@ impl<T: Clone + Send + 'static> TakenBatch for Vec<T> {
 }
 
 #[cfg(feature = "persist")]
+#[cfg_attr(docsrs, doc(cfg(feature = "persist")))]
 impl<M: Clone + Send + 'static> TakenBatch for Vec<crate::persist::Delivery<M>> {
     type Item = M;
 
