@@ -42,7 +42,7 @@ pub const OUT_PREFIX: &str = "elasticq/out/";
 /// The bridge's MQTT client id: fixed, so that a restarted bridge takes over its session.
 pub const BRIDGE_ID: &str = "elasticq-bridge";
 /// What bounds every wait of the scenario: reaching it fails a hang, it is no timing check.
-pub const HANG: Duration = Duration::from_secs(20);
+pub const HANG: Duration = Duration::from_secs(60);
 
 /// MQTT's quality-of-service levels; a later variant ranks higher, so the processor forwards
 /// QoS 2 first (fairly: telemetry is delayed by a flood of commands, never starved).
@@ -173,10 +173,13 @@ impl Broker {
                      allow_anonymous true\n\
                      persistence false\n\
                      # Hold every QoS 1 and 2 message for the bridge's session while it is\n\
-                     # down, and QoS 0 ones too (0: no maximum).\n\
-                     max_queued_messages 0\n\
+                     # down, and QoS 0 ones too.\n\
+                     max_queued_messages 1000000\n\
                      queue_qos0_messages true\n\
-                     max_inflight_messages 100\n\
+                     # No window of unacknowledged messages per client: with one (mosquitto\n\
+                     # 2.0.11, 100 in flight) QoS 1 and 2 flows arrived out of order and\n\
+                     # messages queued for the bridge's session went missing at its restart.\n\
+                     max_inflight_messages 0\n\
                      log_dest stderr\n\
                      log_type error\n\
                      log_type warning\n"
@@ -198,12 +201,18 @@ impl Broker {
                 if let Some(status) = child.try_wait()? {
                     last = format!(
                         "mosquitto exited ({status}): {}",
-                        std::fs::read_to_string(&log_path).unwrap_or_default().trim()
+                        std::fs::read_to_string(&log_path)
+                            .unwrap_or_default()
+                            .trim()
                     );
                     break;
                 }
                 if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                    return Ok(Broker { child, addr, _dir: dir });
+                    return Ok(Broker {
+                        child,
+                        addr,
+                        _dir: dir,
+                    });
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
@@ -220,7 +229,6 @@ impl Broker {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-
 }
 
 impl Drop for Broker {
@@ -252,7 +260,11 @@ struct Pending {
 
 impl Pending {
     fn fail(&mut self, why: &str) {
-        for waiter in self.requested.drain(..).chain(self.inflight.drain().map(|(_, w)| w)) {
+        for waiter in self
+            .requested
+            .drain(..)
+            .chain(self.inflight.drain().map(|(_, w)| w))
+        {
             let _ = waiter.send(Err(why.to_owned()));
         }
         self.failed.get_or_insert_with(|| why.to_owned());
@@ -298,7 +310,9 @@ async fn connected(eventloop: &mut EventLoop) -> Result<rumqttc::ConnAck, BoxErr
     .await
     .map_err(|_| error("no CONNACK within 10 s"))??;
     if connack.code != rumqttc::ConnectReturnCode::Success {
-        return Err(error(format!("the broker refused the connection: {connack:?}")));
+        return Err(error(format!(
+            "the broker refused the connection: {connack:?}"
+        )));
     }
     Ok(connack)
 }
@@ -406,7 +420,10 @@ impl Publisher {
         let _ = self.client.disconnect().await;
         let task = lock(&self.task).take();
         if let Some(task) = task {
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 lock(&self.pending).fail("disconnected");
             }
         }
@@ -527,7 +544,11 @@ impl Bridge {
     /// Opens the queue in `dir` (what a previous run left there comes back), connects the
     /// outbound publisher and starts the processor, then takes over the bridge's session
     /// and subscribes to `elasticq/in/#`.
-    pub async fn start(broker: SocketAddr, dir: &Path, counts: Arc<Counts>) -> Result<Self, BoxError> {
+    pub async fn start(
+        broker: SocketAddr,
+        dir: &Path,
+        counts: Arc<Counts>,
+    ) -> Result<Self, BoxError> {
         let queue = Arc::new(ForwardQueue::open(dir)?);
         let recovered = queue.persist_stats().recovered;
         let outbound = Arc::new(Publisher::connect(broker, &format!("{BRIDGE_ID}-out")).await?);
@@ -560,7 +581,9 @@ impl Bridge {
         // and it sends again every publish the bridge had not acknowledged.
         options.set_clean_session(false).set_manual_acks(true);
         let (inbound, eventloop) = AsyncClient::new(options, 1024);
-        let (received_tx, received_rx) = mpsc::channel(1024);
+        // Unbounded: the event loop must never wait for the intake, which waits for the event
+        // loop to take its acknowledgements.
+        let (received_tx, received_rx) = mpsc::unbounded_channel();
         let (subscribed_tx, subscribed_rx) = oneshot::channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let inbound_loop = tokio::spawn(inbound_loop(
@@ -701,7 +724,7 @@ fn accept_every_pubrel(eventloop: &mut EventLoop) {
 
 async fn inbound_loop(
     mut eventloop: EventLoop,
-    received: mpsc::Sender<rumqttc::Publish>,
+    received: mpsc::UnboundedSender<rumqttc::Publish>,
     subscribed: oneshot::Sender<Result<(), String>>,
     stopping: Arc<AtomicBool>,
 ) {
@@ -714,9 +737,10 @@ async fn inbound_loop(
                 accept_every_pubrel(&mut eventloop);
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if received.send(publish).await.is_err() {
-                    return; // the intake stopped; the broker keeps what was not acknowledged
-                }
+                // Once the intake stopped, a publish is dropped unacknowledged (the broker
+                // sends it again to the next run); the loop goes on until the disconnect,
+                // so that the intake's last acknowledgements are sent.
+                let _ = received.send(publish);
             }
             Ok(Event::Incoming(Packet::SubAck(suback))) => {
                 let ok = suback
@@ -757,7 +781,7 @@ async fn inbound_loop(
 async fn intake(
     queue: Arc<ForwardQueue>,
     inbound: AsyncClient,
-    mut received: mpsc::Receiver<rumqttc::Publish>,
+    mut received: mpsc::UnboundedReceiver<rumqttc::Publish>,
     mut stop: watch::Receiver<bool>,
     counts: Arc<Counts>,
 ) -> Result<(), String> {
@@ -927,8 +951,15 @@ impl Collector {
                     .filter(|(flow, _)| flow.1 != QoS::AtMostOnce)
                     .map(|(flow, count)| {
                         let seqs = received.flows.get(flow).map_or(&[][..], Vec::as_slice);
-                        let distinct = seqs.iter().collect::<HashSet<_>>().len();
-                        format!("{} {:?}: {distinct} of {count}", flow.0, flow.1)
+                        let seen = seqs.iter().collect::<HashSet<_>>();
+                        let first_missing = (0..*count).find(|seq| !seen.contains(seq));
+                        format!(
+                            "{} {:?}: {} of {count} (first missing {first_missing:?}, last {:?})",
+                            flow.0,
+                            flow.1,
+                            seen.len(),
+                            seqs.last()
+                        )
                     })
                     .collect();
                 short.sort();
@@ -1044,10 +1075,16 @@ impl Verdict {
         for qos in QoS::ALL {
             let check = &self.per_qos[qos.number()];
             if check.reordered > 0 {
-                failed.push(format!("{qos:?}: {} publishes out of order", check.reordered));
+                failed.push(format!(
+                    "{qos:?}: {} publishes out of order",
+                    check.reordered
+                ));
             }
             if qos != QoS::AtMostOnce && check.lost > 0 {
-                failed.push(format!("{qos:?}: {} of {} publishes lost", check.lost, check.sent));
+                failed.push(format!(
+                    "{qos:?}: {} of {} publishes lost",
+                    check.lost, check.sent
+                ));
             }
             if qos != QoS::AtMostOnce && exactly_once && check.duplicates > 0 {
                 failed.push(format!("{qos:?}: {} duplicates", check.duplicates));
@@ -1100,7 +1137,9 @@ impl InProcess {
     }
 
     fn running(&mut self) -> Result<&mut Bridge, BoxError> {
-        self.bridge.as_mut().ok_or_else(|| error("the bridge is not running"))
+        self.bridge
+            .as_mut()
+            .ok_or_else(|| error("the bridge is not running"))
     }
 }
 
@@ -1242,7 +1281,11 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) -> Result<(), BoxErro
 /// clients go on publishing while it is down (the broker keeps them for its session), and it
 /// is started again on its directory after two thirds. Returns once every QoS 1 and 2
 /// publish arrived on `elasticq/out/#` and the final stop forwarded what was left.
-pub async fn run(broker: SocketAddr, host: &mut impl Host, load: Load) -> Result<Outcome, BoxError> {
+pub async fn run(
+    broker: SocketAddr,
+    host: &mut impl Host,
+    load: Load,
+) -> Result<Outcome, BoxError> {
     // Subscribed before anything is published: nothing forwarded can be missed.
     let collector = Collector::subscribe(broker).await?;
     host.start().await?;
@@ -1262,7 +1305,10 @@ pub async fn run(broker: SocketAddr, host: &mut impl Host, load: Load) -> Result
         .collect();
     let count = || published.load(Ordering::Relaxed);
     let finished = || clients.iter().all(JoinHandle::is_finished);
-    until("a third of the load", || count() >= load.total() / 3 || finished()).await?;
+    until("a third of the load", || {
+        count() >= load.total() / 3 || finished()
+    })
+    .await?;
     let queued_at_crash = host.pause_until_queued().await?;
     let published_at_crash = count();
     host.crash().await?;

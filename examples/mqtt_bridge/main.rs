@@ -48,7 +48,11 @@ fn parse_args() -> Result<Args, BoxError> {
     };
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
-        let mut value = || words.next().ok_or_else(|| format!("{word} needs a value\n{}", usage()));
+        let mut value = || {
+            words
+                .next()
+                .ok_or_else(|| format!("{word} needs a value\n{}", usage()))
+        };
         match word.as_str() {
             "--broker" => {
                 let value = value()?;
@@ -91,7 +95,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "broker {addr}{}; {} clients x {} publishes at each QoS level to elasticq/in/<client>, \
          forwarded to elasticq/out/<client>",
-        if _broker.is_some() { " (mosquitto started for this run)" } else { "" },
+        if _broker.is_some() {
+            " (mosquitto started for this run)"
+        } else {
+            ""
+        },
         load.clients,
         load.per_flow,
     );
@@ -143,9 +151,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         outcome.queued_at_crash,
         before.left_in_log,
         before.processed,
-        outcome.published_at_restart.saturating_sub(outcome.published_at_crash),
+        outcome
+            .published_at_restart
+            .saturating_sub(outcome.published_at_crash),
         outcome.recovered,
     );
+    if before.shutdown_panicked {
+        println!(
+            "(the processor's shutdown panicked after aborting its workers: a known bug of the \
+             runtime; the bridge waited for the workers to let go of the queue)"
+        );
+    }
     println!(
         "{} publishes arrived in {:.2} s; {} forwards failed and were retried",
         verdict.per_qos.iter().map(|c| c.distinct).sum::<u64>(),
@@ -161,7 +177,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ));
     }
     if host.counts.ignored() > 0 {
-        failed.push(format!("{} publishes on unknown topics", host.counts.ignored()));
+        failed.push(format!(
+            "{} publishes on unknown topics",
+            host.counts.ignored()
+        ));
     }
     if !failed.is_empty() {
         for what in &failed {
