@@ -3,7 +3,7 @@
 //!
 //! - [`Broker`]: a `mosquitto` child process on a free loopback port, killed on drop.
 //! - [`Publisher`]: a real MQTT client (rumqttc) whose publishes can be awaited until the
-//!   broker has acknowledged them (`PUBACK` for QoS 1, `PUBREC` for QoS 2).
+//!   broker has acknowledged them (`PUBACK` for QoS 1, `PUBCOMP` for QoS 2).
 //! - [`Bridge`]: subscribes to `elasticq/in/#` on a persistent session, queues every publish
 //!   in a persisted [`ForwardQueue`] (QoS is the priority, the client id the partition key),
 //!   and acknowledges it to the broker only once it is on disk; the processor forwards the
@@ -251,6 +251,8 @@ struct Pending {
     requested: VecDeque<Waiter>,
     /// Sent with a packet id, awaiting `PUBACK` / `PUBREC`.
     inflight: HashMap<u16, Waiter>,
+    /// QoS 2 publishes that had their `PUBREC`, awaiting `PUBCOMP`, per packet id in order.
+    releasing: HashMap<u16, VecDeque<Waiter>>,
     /// A packet id the event loop reported as colliding (`AwaitAck`): its later
     /// `Outgoing::Publish` is that publish, already counted.
     collision: Option<u16>,
@@ -260,11 +262,9 @@ struct Pending {
 
 impl Pending {
     fn fail(&mut self, why: &str) {
-        for waiter in self
-            .requested
-            .drain(..)
-            .chain(self.inflight.drain().map(|(_, w)| w))
-        {
+        let releasing = self.releasing.drain().flat_map(|(_, waiters)| waiters);
+        let inflight = self.inflight.drain().map(|(_, waiter)| waiter);
+        for waiter in self.requested.drain(..).chain(inflight).chain(releasing) {
             let _ = waiter.send(Err(why.to_owned()));
         }
         self.failed.get_or_insert_with(|| why.to_owned());
@@ -276,7 +276,7 @@ impl Pending {
 /// rumqttc's `publish` returns once the request is in its channel; the event loop reports
 /// `Outgoing::Publish(pkid)` for requests in the order they were made, so the waiters are
 /// matched to packet ids in that order, then completed by the broker's `PUBACK` (QoS 1) or
-/// `PUBREC` (QoS 2). A QoS 0 publish completes once it is written to the connection.
+/// `PUBCOMP` (QoS 2). A QoS 0 publish completes once it is written to the connection.
 pub struct Publisher {
     client: AsyncClient,
     pending: Arc<Mutex<Pending>>,
@@ -374,11 +374,25 @@ impl Publisher {
                         let _ = waiter.send(Ok(()));
                     }
                 }
-                // The broker owns a QoS 2 publish once it sent PUBREC (from then on it is
-                // PUBREL that is sent again, never the PUBLISH); rumqttc also reuses the
-                // packet id from then on, before PUBCOMP.
+                // A QoS 2 publish is done at PUBCOMP: mosquitto hands it to subscribers only
+                // on PUBREL, and forgets it if the publisher's clean session ends before.
+                // rumqttc reuses a packet id from PUBREC on, so the publishes of one id
+                // awaiting PUBCOMP wait in order.
                 Event::Incoming(Packet::PubRec(rec)) => {
                     if let Some(waiter) = pending.inflight.remove(&rec.pkid) {
+                        pending
+                            .releasing
+                            .entry(rec.pkid)
+                            .or_default()
+                            .push_back(waiter);
+                    }
+                }
+                Event::Incoming(Packet::PubComp(comp)) => {
+                    let waiter = pending
+                        .releasing
+                        .get_mut(&comp.pkid)
+                        .and_then(VecDeque::pop_front);
+                    if let Some(waiter) = waiter {
                         let _ = waiter.send(Ok(()));
                     }
                 }
