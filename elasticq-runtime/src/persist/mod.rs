@@ -20,6 +20,10 @@
 //!   A segment being created is named `p{partition:04}-{index:016x}.wal.tmp` until it is
 //!   complete; bytes recovery cut are saved beside their segment as `{segment}.{offset}.cut`
 //!   (`{segment}.{offset}-{n}.cut` when that name is taken).
+//! - per partition, at most one checkpoint `p{partition:04}.ckpt` (`checkpoint`): the
+//!   segments and the place of every message record owed as of one point of the log, so
+//!   that `open` reads those records and the log after that point only (`recover/shortcut`).
+//!   It is always checked against the log, and the whole log is read when they disagree.
 //!
 //! ## Segment files (`segment`)
 //!
