@@ -26,6 +26,36 @@ fn mosquitto() -> Option<std::path::PathBuf> {
     found
 }
 
+/// Runs the scenario (4 clients, 150 publishes per flow) through the bridge on `host`, and
+/// prints what arrived per QoS level; on an error, with the broker's log.
+async fn scenario(
+    broker: &Broker,
+    host: &mut impl bridge::Host,
+    name: &str,
+) -> (bridge::Outcome, Verdict) {
+    let load = Load {
+        clients: 4,
+        per_flow: 150,
+    };
+    let outcome = bridge::run(broker.addr(), host, load)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "the scenario failed: {e}\nbroker log:\n{}",
+                broker.log_tail(40)
+            )
+        });
+    let verdict = Verdict::of(&outcome.sent, &outcome.received);
+    for qos in QoS::ALL {
+        println!("{name}, {qos:?}: {:?}", verdict.per_qos[qos.number()]);
+    }
+    println!(
+        "{name}: queued at the stop {}, recovered {}",
+        outcome.queued_at_crash, outcome.recovered
+    );
+    (outcome, verdict)
+}
+
 /// The restart done in this process: forwarding paused, the bridge stopped with publishes
 /// queued, the queue dropped and opened again on its directory. Every QoS 1 and 2 publish
 /// arrives exactly once, in order; QoS 0 ones in order, some lost (no acknowledgement: those
@@ -36,21 +66,7 @@ async fn in_process_restart() {
     let broker = Broker::start(&program).expect("mosquitto starts");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut host = InProcess::new(broker.addr(), dir.path());
-    let load = Load {
-        clients: 4,
-        per_flow: 150,
-    };
-    let outcome = bridge::run(broker.addr(), &mut host, load)
-        .await
-        .expect("the scenario runs");
-    let verdict = Verdict::of(&outcome.sent, &outcome.received);
-    for qos in QoS::ALL {
-        println!("{qos:?}: {:?}", verdict.per_qos[qos.number()]);
-    }
-    println!(
-        "queued at the stop {}, recovered {}",
-        outcome.queued_at_crash, outcome.recovered
-    );
+    let (outcome, verdict) = scenario(&broker, &mut host, "in process").await;
     let failed = verdict.failures(true);
     assert!(failed.is_empty(), "{failed:?}");
     assert!(outcome.recovered > 0 && outcome.recovered >= outcome.queued_at_crash);
@@ -216,21 +232,7 @@ async fn killed_child_restart() {
         child: None,
         lines: None,
     };
-    let load = Load {
-        clients: 4,
-        per_flow: 150,
-    };
-    let outcome = bridge::run(broker.addr(), &mut host, load)
-        .await
-        .expect("the scenario runs");
-    let verdict = Verdict::of(&outcome.sent, &outcome.received);
-    for qos in QoS::ALL {
-        println!("killed child, {qos:?}: {:?}", verdict.per_qos[qos.number()]);
-    }
-    println!(
-        "killed child: queued at the kill {}, recovered {}",
-        outcome.queued_at_crash, outcome.recovered
-    );
+    let (outcome, verdict) = scenario(&broker, &mut host, "killed child").await;
     let failed = verdict.failures(false);
     assert!(failed.is_empty(), "{failed:?}");
     assert!(outcome.recovered > 0 && outcome.recovered >= outcome.queued_at_crash);

@@ -154,7 +154,7 @@ pub struct Broker {
     child: Child,
     addr: SocketAddr,
     // Holds the config and the log while the broker runs.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Broker {
@@ -182,7 +182,9 @@ impl Broker {
                      max_inflight_messages 0\n\
                      log_dest stderr\n\
                      log_type error\n\
-                     log_type warning\n"
+                     log_type warning\n\
+                     # Connections and why they ended, for a failure's diagnosis.\n\
+                     log_type notice\n"
                 ),
             )?;
             let log_path = dir.path().join("mosquitto.log");
@@ -208,11 +210,7 @@ impl Broker {
                     break;
                 }
                 if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                    return Ok(Broker {
-                        child,
-                        addr,
-                        _dir: dir,
-                    });
+                    return Ok(Broker { child, addr, dir });
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
@@ -228,6 +226,15 @@ impl Broker {
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The last `lines` lines of what the broker logged (errors, warnings, connections and
+    /// why they ended), for a failure's diagnosis.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("mosquitto.log"))
+            .unwrap_or_else(|e| format!("(the broker's log could not be read: {e})"));
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 }
 
@@ -332,7 +339,11 @@ impl Publisher {
         let (client, mut eventloop) = AsyncClient::new(options, 256);
         connected(&mut eventloop).await?;
         let pending = Arc::new(Mutex::new(Pending::default()));
-        let task = tokio::spawn(Self::event_loop(eventloop, Arc::clone(&pending)));
+        let task = tokio::spawn(Self::event_loop(
+            id.to_owned(),
+            eventloop,
+            Arc::clone(&pending),
+        ));
         Ok(Publisher {
             client,
             pending,
@@ -341,12 +352,12 @@ impl Publisher {
         })
     }
 
-    async fn event_loop(mut eventloop: EventLoop, pending: Arc<Mutex<Pending>>) {
+    async fn event_loop(id: String, mut eventloop: EventLoop, pending: Arc<Mutex<Pending>>) {
         loop {
             let event = match eventloop.poll().await {
                 Ok(event) => event,
                 Err(e) => {
-                    lock(&pending).fail(&format!("connection ended: {e}"));
+                    lock(&pending).fail(&format!("{id}'s connection ended: {e}"));
                     return;
                 }
             };
