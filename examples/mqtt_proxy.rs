@@ -438,13 +438,14 @@ fn print_summary(run: &Outcome, ledger: &Ledger) {
         ms_of(run.forwarded_after_restart_in),
     );
 
-    println!("\nPrometheus, before the restart (excerpt; priority \"2\" is ExactlyOnce):");
+    println!("\nPrometheus, before the restart (excerpt):");
     let wanted = [
-        (names::ENQUEUED, "priority"),
-        (names::DEQUEUED, "priority"),
-        (names::BATCHES_PROCESSED, ""),
-        (names::PROCESSING_FAILURES, ""),
-        (names::WAL_FSYNCS, ""),
+        (names::per_priority(names::ENQUEUED), "priority"),
+        (names::per_priority(names::DEQUEUED), "priority"),
+        (names::BATCHES_PROCESSED.to_owned(), ""),
+        (names::PROCESSING_FAILURES.to_owned(), ""),
+        (names::WAL_FSYNCS.to_owned(), ""),
+        (names::UNACKED.to_owned(), ""),
     ];
     let mut excerpt: Vec<&str> = run
         .exposition
@@ -452,7 +453,7 @@ fn print_summary(run: &Outcome, ledger: &Ledger) {
         .filter(|line| {
             wanted
                 .iter()
-                .any(|(name, label)| line.starts_with(name) && line.contains(label))
+                .any(|(name, label)| line.starts_with(name.as_str()) && line.contains(label))
         })
         .collect();
     excerpt.sort_unstable();

@@ -56,7 +56,7 @@ pub use elasticq_runtime::{
     ReserveAsync, ReserveManyAsync, ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
 pub use elasticq_runtime::{Closed, OneLevel, Permit, Permits};
-pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
+pub use elasticq_runtime::{GeneratedQueue, PersistError, ProcessingEvent, Recorded};
 
 /// What generated code names, through one path (`::elasticq::__private`, or the path given
 /// with `crate = ...`), so that the user's own items named `Result`, `Vec` or `Option` cannot
@@ -87,7 +87,7 @@ pub mod __private {
     };
     #[cfg(feature = "persist")]
     pub use elasticq_runtime::{Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy};
-    pub use elasticq_runtime::{GeneratedQueue, PersistError, Recorded};
+    pub use elasticq_runtime::{GeneratedQueue, PersistError, ProcessingEvent, Recorded};
     pub use elasticq_runtime::{NoRoom, OneLevel, Permit, Permits};
     #[cfg(feature = "tokio")]
     pub use elasticq_runtime::{

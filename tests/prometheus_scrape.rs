@@ -92,19 +92,64 @@ fn kind<'a>(body: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no TYPE line for {name}"))
 }
 
-/// A scope's counters and gauges against the queue's own `Stats` for that scope.
-fn assert_scope(samples: &Samples, labels: &[(&str, &str)], stats: &Stats) {
+/// A scope's counters and gauges, under the scope's names (`named`: the queue-wide name,
+/// or its breakdown by partition or level), against the queue's own `Stats` for it.
+fn assert_scope(
+    samples: &Samples,
+    named: impl Fn(&str) -> String,
+    labels: &[(&str, &str)],
+    stats: &Stats,
+) {
     let expected = [
         (names::ENQUEUED, stats.enqueued as f64),
         (names::DEQUEUED, stats.dequeued as f64),
-        (names::REJECTED, stats.rejected as f64),
+        (names::DROPPED, stats.dropped as f64),
+        (names::REDELIVERED, stats.redelivered as f64),
         (names::RESIZES, stats.resizes as f64),
         (names::DEPTH, stats.len as f64),
         (names::CAPACITY, stats.capacity as f64),
+        (names::MAX_CAPACITY, stats.max_capacity as f64),
+        (names::BYTES, stats.bytes as f64),
     ];
     for (name, stat) in expected {
-        assert_eq!(value(samples, name, labels), stat, "{name} at {labels:?}");
+        let name = named(name);
+        assert_eq!(value(samples, &name, labels), stat, "{name} at {labels:?}");
     }
+    let reasons = [
+        stats.rejected_full(),
+        stats.rejected_closed,
+        stats.rejected_invalid_priority,
+        stats.rejected_write_failed,
+    ];
+    let rejected = named(names::REJECTED);
+    for (reason, stat) in names::REASONS.into_iter().zip(reasons) {
+        let mut at = labels.to_vec();
+        at.push(("reason", reason));
+        assert_eq!(
+            value(samples, &rejected, &at),
+            stat as f64,
+            "{rejected} at {at:?}"
+        );
+    }
+}
+
+/// Every sample of `name` whose labels include `labels`, summed: what Prometheus's `sum()`
+/// over the other labels gives.
+fn sum(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|((present, at), _)| {
+            present == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| at.iter().any(|(key, value)| key == k && value == v))
+        })
+        .map(|(_, value)| value)
+        .sum()
+}
+
+fn same(name: &str) -> String {
+    name.to_owned()
 }
 
 /// A client that follows no proxy (the server is on loopback) and hands back 4xx and 5xx
@@ -162,23 +207,58 @@ fn the_example_serves_every_series_over_http() {
     let samples = parse(&body);
 
     // The types Prometheus is told (histograms are summaries by default).
-    for name in [
+    let counters = [
         names::ENQUEUED,
         names::DEQUEUED,
         names::REJECTED,
+        names::DROPPED,
+        names::REDELIVERED,
         names::RESIZES,
         names::BATCHES_PROCESSED,
         names::PROCESSING_FAILURES,
+        names::PROCESSING_RETRIES,
+        names::DEAD_LETTERED,
+        names::PROCESSING_DROPPED,
+        names::ACK_FAILURES,
         names::WAL_BYTES_WRITTEN,
         names::WAL_FSYNCS,
-    ] {
+    ];
+    let gauges = [
+        names::DEPTH,
+        names::CAPACITY,
+        names::MAX_CAPACITY,
+        names::BYTES,
+        names::WAL_DISK_BYTES,
+        names::UNACKED,
+    ];
+    let summaries = [
+        names::OPERATION_DURATION,
+        names::PROCESSING_DURATION,
+        names::TIME_IN_QUEUE,
+    ];
+    for name in counters {
         assert_eq!(kind(&body, name), "counter", "{name}");
     }
-    for name in [names::DEPTH, names::CAPACITY] {
+    for name in gauges {
         assert_eq!(kind(&body, name), "gauge", "{name}");
     }
-    for name in [names::OPERATION_DURATION, names::PROCESSING_DURATION] {
+    for name in summaries {
         assert_eq!(kind(&body, name), "summary", "{name}");
+    }
+    for breakdown in [names::per_partition, names::per_priority] {
+        assert_eq!(kind(&body, &breakdown(names::ENQUEUED)), "counter");
+        assert_eq!(kind(&body, &breakdown(names::DEPTH)), "gauge");
+    }
+    // Every series Prometheus is told the type of has its help text.
+    for line in body.lines() {
+        if let Some(typed) = line.strip_prefix("# TYPE ") {
+            let name = typed.split(' ').next().unwrap_or_default();
+            assert!(
+                body.lines()
+                    .any(|help| help.starts_with(&format!("# HELP {name} "))),
+                "no HELP for {name}"
+            );
+        }
     }
 
     // mqtt_publish, queue-wide: exact after the known sequence. The producers' pushes all fit,
@@ -196,14 +276,41 @@ fn the_example_serves_every_series_over_http() {
         value(&samples, names::DEQUEUED, &mqtt),
         (pushed - RETAINED) as f64
     );
-    assert_eq!(value(&samples, names::REJECTED, &mqtt), 1.0);
+    // The one refusal: the push after `close`.
+    let closed = [("queue", "mqtt_publish"), ("reason", "closed")];
+    assert_eq!(value(&samples, names::REJECTED, &closed), 1.0);
+    assert_eq!(sum(&samples, names::REJECTED, &mqtt), 1.0);
     assert_eq!(value(&samples, names::DEPTH, &mqtt), RETAINED as f64);
+    // 4 partitions of 3 levels, each of at most 8,192.
+    assert_eq!(
+        value(&samples, names::MAX_CAPACITY, &mqtt),
+        (4 * 3 * 8_192) as f64
+    );
     assert!(
         value(&samples, names::RESIZES, &mqtt) > 0.0,
         "lanes grew from 16"
     );
     let stats = workload.publishes.stats();
-    assert_scope(&samples, &mqtt, &stats);
+    assert_scope(&samples, same, &mqtt, &stats);
+
+    // The sum rule: each of the queue-wide series, the per-partition and the per-level ones,
+    // summed over all their labels, counts each message once.
+    for (named, what) in [
+        (same as fn(&str) -> String, "queue-wide"),
+        (names::per_partition, "per partition"),
+        (names::per_priority, "per level"),
+    ] {
+        assert_eq!(
+            sum(&samples, &named(names::ENQUEUED), &mqtt),
+            pushed as f64,
+            "{what}"
+        );
+        assert_eq!(
+            sum(&samples, &named(names::DEPTH), &mqtt),
+            RETAINED as f64,
+            "{what}"
+        );
+    }
 
     // Per partition and per priority level: each scope against the queue's own counters, and
     // the enqueued counts against where the example's publishes go (by client, by QoS).
@@ -222,35 +329,53 @@ fn the_example_serves_every_series_over_http() {
         let p = partition.to_string();
         let at = [("queue", "mqtt_publish"), ("partition", p.as_str())];
         assert_eq!(
-            value(&samples, names::ENQUEUED, &at),
+            value(&samples, &names::per_partition(names::ENQUEUED), &at),
             *expected as f64,
             "{at:?}"
         );
-        assert_scope(&samples, &at, &stats.partitions[partition]);
+        assert_scope(
+            &samples,
+            names::per_partition,
+            &at,
+            &stats.partitions[partition],
+        );
     }
     assert!(
         by_partition.iter().all(|&count| count > 0),
         "{CLIENTS} clients reach every partition: {by_partition:?}"
     );
     assert_eq!(stats.levels.len(), 3);
+    // The levels are labelled by the `QoS` variants' names.
+    let level_names = ["AtMostOnce", "AtLeastOnce", "ExactlyOnce"];
     for (level, expected) in by_level.iter().enumerate() {
-        let l = level.to_string();
-        let at = [("queue", "mqtt_publish"), ("priority", l.as_str())];
+        let at = [("queue", "mqtt_publish"), ("priority", level_names[level])];
         assert_eq!(
-            value(&samples, names::ENQUEUED, &at),
+            value(&samples, &names::per_priority(names::ENQUEUED), &at),
             *expected as f64,
             "{at:?}"
         );
-        assert_scope(&samples, &at, &stats.levels[level]);
+        assert_scope(&samples, names::per_priority, &at, &stats.levels[level]);
     }
     assert!(body.contains(&format!(
         "{}{{queue=\"mqtt_publish\",partition=\"0\"}} ",
-        names::ENQUEUED
+        names::per_partition(names::ENQUEUED)
     )));
     assert!(body.contains(&format!(
-        "{}{{queue=\"mqtt_publish\",priority=\"1\"}} ",
-        names::DEPTH
+        "{}{{queue=\"mqtt_publish\",priority=\"AtLeastOnce\"}} ",
+        names::per_priority(names::DEPTH)
     )));
+    // No queue-wide series carries a partition or a level: they would be counted twice.
+    for ((name, labels), _) in &samples {
+        if name.starts_with("elasticq_partition_") || name.starts_with("elasticq_priority_") {
+            continue;
+        }
+        assert!(
+            labels
+                .iter()
+                .all(|(key, _)| key != "partition" && key != "priority"),
+            "{name} {labels:?}"
+        );
+    }
 
     // The operation histogram: one op in SAMPLE_EVERY per thread. Each producer thread pushed
     // PER_PRODUCER; the tail's thread pushed TAIL, then popped TAIL - RETAINED (its pops are
@@ -291,6 +416,19 @@ fn the_example_serves_every_series_over_http() {
         value(&samples, names::PROCESSING_FAILURES, &mqtt),
         f64::from(FLAKY_CALLS)
     );
+    // Each failed try was retried; none was given up on, every acknowledgement written.
+    assert_eq!(processor.retries, u64::from(FLAKY_CALLS));
+    assert_eq!(
+        value(&samples, names::PROCESSING_RETRIES, &mqtt),
+        f64::from(FLAKY_CALLS)
+    );
+    for name in [
+        names::DEAD_LETTERED,
+        names::PROCESSING_DROPPED,
+        names::ACK_FAILURES,
+    ] {
+        assert_eq!(value(&samples, name, &mqtt), 0.0, "{name}");
+    }
     let processing_count = format!("{}_count", names::PROCESSING_DURATION);
     assert_eq!(
         value(&samples, &processing_count, &mqtt),
@@ -325,7 +463,14 @@ fn the_example_serves_every_series_over_http() {
         OUTBOX_EVENTS as f64
     );
     assert_eq!(value(&samples, names::DEPTH, &outbox), 0.0);
-    assert_scope(&samples, &outbox, &workload.outbox.stats());
+    assert_scope(&samples, same, &outbox, &workload.outbox.stats());
+    // Its log's files and what is delivered but not acknowledged: nothing, once drained.
+    assert!(log.disk_bytes > 0, "{log:?}");
+    assert_eq!(
+        value(&samples, names::WAL_DISK_BYTES, &outbox),
+        log.disk_bytes as f64
+    );
+    assert_eq!(value(&samples, names::UNACKED, &outbox), 0.0);
     let relay = &workload.outbox_processor;
     assert_eq!(relay.processed, OUTBOX_EVENTS);
     assert_eq!(
@@ -342,19 +487,40 @@ fn the_example_serves_every_series_over_http() {
     for name in [
         names::ENQUEUED,
         names::DEQUEUED,
-        names::REJECTED,
+        names::DROPPED,
+        names::REDELIVERED,
         names::RESIZES,
         names::BATCHES_PROCESSED,
         names::PROCESSING_FAILURES,
+        names::PROCESSING_RETRIES,
+        names::DEAD_LETTERED,
+        names::PROCESSING_DROPPED,
+        names::ACK_FAILURES,
         names::DEPTH,
         names::CAPACITY,
+        names::MAX_CAPACITY,
+        names::BYTES,
     ] {
         for queue in ["mqtt_publish", "outbox"] {
             value(&samples, name, &[("queue", queue)]);
         }
     }
+    for queue in ["mqtt_publish", "outbox"] {
+        for reason in names::REASONS {
+            value(
+                &samples,
+                names::REJECTED,
+                &[("queue", queue), ("reason", reason)],
+            );
+        }
+    }
     // The log's series belong to the persisted queue only.
-    for name in [names::WAL_BYTES_WRITTEN, names::WAL_FSYNCS] {
+    for name in [
+        names::WAL_BYTES_WRITTEN,
+        names::WAL_FSYNCS,
+        names::WAL_DISK_BYTES,
+        names::UNACKED,
+    ] {
         value(&samples, name, &[("queue", "outbox")]);
         assert!(
             !body.contains(&format!("{name}{{queue=\"mqtt_publish\"}}")),

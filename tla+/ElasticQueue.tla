@@ -184,7 +184,7 @@ Me(self) == lc[self]
 (* and the locals are forgotten.                                            *)
 (***************************************************************************)
 (* push returned Err(Full) (mod.rs:239-241): the producer tries again, as        *)
-(* push_timeout's wait loop does (mod.rs:479-491), re-pinning each time.        *)
+(* push_timeout's wait loop does (mod.rs:477-489), re-pinning each time.        *)
 PushFull(self) == Set(self, Idle("P_push"))
 (* pop returned Some (mod.rs:339): the consumer pops again. *)
 PopSome(self) == Set(self, Idle("C_pop"))

@@ -98,7 +98,7 @@ pub use processor::{
     ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
     TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
-pub use queue::{Closed, GeneratedQueue, Permit, Permits};
+pub use queue::{Closed, GeneratedQueue, Permit, Permits, ProcessingEvent};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use queue::{

@@ -26,14 +26,29 @@ pub struct Stats {
     pub enqueued: u64,
     /// Messages handed out by a pop (including `clear` and `drain`).
     pub dequeued: u64,
-    /// Pushes refused (full or closed); a refused batch counts each message it handed back.
+    /// Pushes refused (for any reason); a refused batch counts each message it handed back.
+    /// Of them, [`rejected_closed`](Self::rejected_closed),
+    /// [`rejected_invalid_priority`](Self::rejected_invalid_priority) and
+    /// [`rejected_write_failed`](Self::rejected_write_failed) say why; the rest, given by
+    /// [`rejected_full`](Self::rejected_full), found no room.
     pub rejected: u64,
+    /// Of `rejected`, the messages refused because the queue was closed.
+    pub rejected_closed: u64,
+    /// Of `rejected`, the messages refused because their priority is outside the levels.
+    pub rejected_invalid_priority: u64,
+    /// Of `rejected`, the messages a persisted queue refused because their record could not
+    /// be written or synced.
+    pub rejected_write_failed: u64,
     /// Times the capacity changed (growths and shrinks).
     pub resizes: u64,
     /// Messages in the queue.
     pub len: usize,
     /// The queue's capacity.
     pub capacity: usize,
+    /// The capacity the queue may grow to: its `max_capacity`, once for each lane (each
+    /// partition, and each priority level within it), so that `len / max_capacity` is how
+    /// full it is.
+    pub max_capacity: usize,
     /// Messages evicted to make room under `overflow = drop_oldest` (not counted in
     /// `dequeued`).
     pub dropped: u64,
@@ -56,11 +71,37 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Of `rejected`, the messages refused because the queue had no room for them (full,
+    /// or the byte bound reached): what no other reason accounts for.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, LockedQueue};
+    ///
+    /// let queue = LockedQueue::new(Config::new().initial_capacity(1).max_capacity(1))?;
+    /// queue.push(1).unwrap();
+    /// assert!(queue.push(2).is_err()); // full
+    /// queue.close();
+    /// assert!(queue.push(3).is_err()); // closed
+    /// let stats = queue.stats();
+    /// assert_eq!((stats.rejected, stats.rejected_full(), stats.rejected_closed), (2, 1, 1));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    pub fn rejected_full(&self) -> u64 {
+        self.rejected
+            .saturating_sub(self.rejected_closed)
+            .saturating_sub(self.rejected_invalid_priority)
+            .saturating_sub(self.rejected_write_failed)
+    }
+
     /// Adds `other`'s counters into `self`, level by level.
     pub(crate) fn absorb(&mut self, other: &Stats) {
         self.enqueued += other.enqueued;
         self.dequeued += other.dequeued;
         self.rejected += other.rejected;
+        self.rejected_closed += other.rejected_closed;
+        self.rejected_invalid_priority += other.rejected_invalid_priority;
+        self.rejected_write_failed += other.rejected_write_failed;
+        self.max_capacity = self.max_capacity.saturating_add(other.max_capacity);
         self.resizes += other.resizes;
         self.len = self.len.saturating_add(other.len);
         self.capacity = self.capacity.saturating_add(other.capacity);

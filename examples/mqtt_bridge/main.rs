@@ -81,8 +81,8 @@ fn parse_args() -> Result<Args, BoxError> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args = parse_args().map_err(|e| e.to_string())?;
-    // The broker: the one given, or our own mosquitto, stopped when `_broker` drops.
-    let (addr, _broker) = match args.broker {
+    // The broker: the one given, or our own mosquitto, stopped when `broker` drops.
+    let (addr, broker) = match args.broker {
         Some(addr) => (addr, None),
         None => {
             let program = bridge::find_mosquitto()
@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!(
         "broker {addr}{}; {} clients x {} publishes at each QoS level to elasticq/in/<client>, \
          forwarded to elasticq/out/<client>",
-        if _broker.is_some() {
+        if broker.is_some() {
             " (mosquitto started for this run)"
         } else {
             ""
@@ -114,6 +114,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 host.counts.forwarded(),
                 host.stops
             );
+            if let Some(broker) = &broker {
+                eprintln!("the broker's log:\n{}", broker.log_tail(40));
+            }
             return Err(e.to_string().into());
         }
     };

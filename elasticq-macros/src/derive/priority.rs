@@ -91,10 +91,14 @@ pub(crate) fn derive(input: &DeriveInput, errors: &mut Errors) -> Option<TokenSt
     let level = Ident::new("__level", Span::mixed_site());
     let usize = quote!(::core::primitive::usize);
     let name = syn::LitStr::new(&ident.to_string(), ident.span());
+    let names = variants
+        .iter()
+        .map(|variant| syn::LitStr::new(&variant.to_string(), variant.span()));
     Some(quote! {
         #[automatically_derived]
         impl #impl_generics #private::Priority for #ident #ty_generics #where_clause {
             const LEVELS: #usize = #count;
+            const NAMES: &'static [&'static ::core::primitive::str] = &[#(#names),*];
 
             #[inline]
             fn level(&self) -> #usize {

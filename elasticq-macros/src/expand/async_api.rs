@@ -81,15 +81,11 @@ pub(super) fn async_api(spec: &QueueSpec<'_>, cx: &Cx) -> AsyncItems {
         quote!(#lane_trait::push_retry(#inner_ref, #value))
     };
 
-    // A labelled queue records the processor's batches and failures in its series.
+    // A labelled queue records what its processor reports in its series.
     let processing_metrics = spec.attrs.metrics.as_ref().map(|_| {
         quote! {
-            fn batch_processed(&self, __took: #private::Duration) {
-                self.inner.batch_processed(__took)
-            }
-
-            fn processing_failed(&self) {
-                self.inner.processing_failed()
+            fn processing_event(&self, __event: #private::ProcessingEvent) {
+                self.inner.processing_event(__event)
             }
         }
     });

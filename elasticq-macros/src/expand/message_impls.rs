@@ -131,6 +131,7 @@ fn priority_impl(
 ) -> TokenStream {
     let usize = quote!(::core::primitive::usize);
     let level = Ident::new("__level", Span::mixed_site());
+    let mut level_names = None;
     let (level_ty, levels, priority, level_index) = match &message.roles.priority {
         Some(field) => {
             let member = &field.field.member;
@@ -139,7 +140,12 @@ fn priority_impl(
                 // Spanned on the field's type: a type that is not a `Priority` is reported
                 // there, and only there.
                 PriorityKind::Typed => (
-                    quote!(#ty),
+                    {
+                        level_names = Some(quote_spanned!(ty.span()=>
+                            const LEVEL_NAMES: &'static [&'static ::core::primitive::str] =
+                                <#ty as #private::Priority>::NAMES;));
+                        quote!(#ty)
+                    },
                     quote_spanned!(ty.span()=> <#ty as #private::Priority>::LEVELS),
                     quote_spanned!(ty.span()=>
                         #private::Some(<#ty as #private::Priority>::level(&self.#member))),
@@ -180,6 +186,7 @@ fn priority_impl(
         #head #private::Prioritized for #this {
             type Level = #level_ty;
             const LEVELS: #usize = #levels;
+            #level_names
             #[inline]
             fn priority(&self) -> #private::Option<#usize> {
                 #priority

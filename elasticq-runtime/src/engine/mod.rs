@@ -168,28 +168,92 @@ pub(crate) use engine_by_inherent_methods;
 pub(crate) fn push_each<T>(
     items: impl IntoIterator<Item = T>,
     closed: bool,
-    rejected: &AtomicU64,
+    rejected: &Refusals,
     mut push: impl FnMut(T) -> Result<(), PushError<T>>,
 ) -> Result<(), PushError<Vec<T>>> {
     let mut items = items.into_iter();
     if closed {
         let all: Vec<T> = items.collect();
-        rejected.fetch_add(all.len() as u64, Ordering::Relaxed);
-        return Err(PushError::Closed(all));
+        let refused = PushError::Closed(all);
+        rejected.count(&refused, refused_len(&refused));
+        return Err(refused);
     }
     while let Some(value) = items.next() {
         if let Err(error) = push(value) {
             let rest: PushError<Vec<T>> =
                 error.map(|value| std::iter::once(value).chain(items).collect());
-            let handed_back = match &rest {
-                PushError::Full(rest)
-                | PushError::Closed(rest)
-                | PushError::InvalidPriority(rest)
-                | PushError::Persist(rest, _) => rest.len(),
-            };
-            rejected.fetch_add(handed_back.saturating_sub(1) as u64, Ordering::Relaxed);
+            rejected.count(&rest, refused_len(&rest).saturating_sub(1));
             return Err(rest);
         }
     }
     Ok(())
+}
+
+fn refused_len<T>(refused: &PushError<Vec<T>>) -> u64 {
+    match refused {
+        PushError::Full(rest)
+        | PushError::Closed(rest)
+        | PushError::InvalidPriority(rest)
+        | PushError::Persist(rest, _) => rest.len() as u64,
+    }
+}
+
+/// The refusal counters of a queue that counts its own: every refused message, and of them
+/// those refused for each reason but room (which is what is left: [`Stats::rejected_full`]).
+/// Relaxed: they are statistics, read only as a snapshot.
+pub(crate) struct Refusals {
+    all: AtomicU64,
+    closed: AtomicU64,
+    invalid_priority: AtomicU64,
+    write_failed: AtomicU64,
+}
+
+impl Refusals {
+    pub(crate) fn new() -> Self {
+        Self {
+            all: AtomicU64::new(0),
+            closed: AtomicU64::new(0),
+            invalid_priority: AtomicU64::new(0),
+            write_failed: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts `count` messages refused with `refused`'s reason.
+    #[inline]
+    pub(crate) fn count<T>(&self, refused: &PushError<T>, count: u64) {
+        self.all.fetch_add(count, Ordering::Relaxed);
+        let reason = match refused {
+            PushError::Full(_) => return,
+            PushError::Closed(_) => &self.closed,
+            PushError::InvalidPriority(_) => &self.invalid_priority,
+            PushError::Persist(..) => &self.write_failed,
+        };
+        reason.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Counts `count` messages refused for want of room.
+    #[inline]
+    pub(crate) fn count_full(&self, count: u64) {
+        self.all.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Counts `count` messages refused because the queue was closed.
+    #[inline]
+    pub(crate) fn count_closed(&self, count: u64) {
+        self.all.fetch_add(count, Ordering::Relaxed);
+        self.closed.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Takes back one refusal for room counted before (a push that then waits for room).
+    pub(crate) fn uncount_full(&self) {
+        self.all.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Adds the counts into `stats`.
+    pub(crate) fn add_to(&self, stats: &mut Stats) {
+        stats.rejected += self.all.load(Ordering::Relaxed);
+        stats.rejected_closed += self.closed.load(Ordering::Relaxed);
+        stats.rejected_invalid_priority += self.invalid_priority.load(Ordering::Relaxed);
+        stats.rejected_write_failed += self.write_failed.load(Ordering::Relaxed);
+    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use crate::config::{Config, Fairness};
-use crate::engine::push_each;
+use crate::engine::{push_each, Refusals};
 use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
@@ -73,7 +73,7 @@ pub struct PriorityLevels<M, E> {
     turn: CachePadded<AtomicU64>,
     /// Refusals this layer counts itself: out-of-range priorities, and the messages a
     /// refused batch hands back after the one the engine refused.
-    rejected: AtomicU64,
+    rejected: Refusals,
     waiters: WaitQueue,
     config: Config,
     _messages: PhantomData<fn(M) -> M>,
@@ -154,8 +154,9 @@ impl<M: Prioritized, E: Lane<M>> PriorityLevels<M, E> {
     }
 
     fn reject_invalid<T>(&self, value: T) -> PushError<T> {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
-        PushError::InvalidPriority(value)
+        let refused = PushError::InvalidPriority(value);
+        self.rejected.count(&refused, 1);
+        refused
     }
 
     fn pop_strict(&self) -> Option<(usize, M)> {
@@ -231,7 +232,7 @@ impl<M: Prioritized, E: Lane<M>> Engine<M> for PriorityLevels<M, E> {
             levels,
             fairness: config.get_fairness(),
             turn: CachePadded::new(AtomicU64::new(0)),
-            rejected: AtomicU64::new(0),
+            rejected: Refusals::new(),
             waiters: WaitQueue::new(),
             config,
             _messages: PhantomData,
@@ -336,7 +337,7 @@ impl<M: Prioritized, E: Lane<M>> Engine<M> for PriorityLevels<M, E> {
             total.absorb(&level);
             total.levels.push(level);
         }
-        total.rejected += self.rejected.load(Ordering::Relaxed);
+        self.rejected.add_to(&mut total);
         total
     }
 }
@@ -353,6 +354,10 @@ impl<M: Prioritized, E: Lane<M>> Lane<M> for PriorityLevels<M, E> {
 
     fn levels(&self) -> usize {
         self.levels.len()
+    }
+
+    fn level_names(&self) -> &'static [&'static str] {
+        M::LEVEL_NAMES
     }
 
     fn pop_level(&self, level: usize) -> Option<M> {

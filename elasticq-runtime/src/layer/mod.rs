@@ -55,6 +55,12 @@ pub trait Lane<T>: Engine<T> {
         1
     }
 
+    /// The levels' names, lowest first, when the message's priority type names them
+    /// ([`Prioritized::LEVEL_NAMES`](crate::Prioritized::LEVEL_NAMES)); empty otherwise.
+    fn level_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Pops the oldest message of `level`; `None` if it is empty or there is no such level.
     fn pop_level(&self, level: usize) -> Option<T> {
         if level == 0 {

@@ -10,13 +10,13 @@ use std::time::Duration;
 use crossbeam_utils::CachePadded;
 
 use crate::config::Config;
-use crate::engine::{partition_index, push_each};
+use crate::engine::{partition_index, push_each, Refusals};
 use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
 use crate::message::Message;
 use crate::stats::Stats;
-use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{AtomicUsize, Ordering};
 use crate::wait::{pop_waiting, WaitQueue};
 
 /// A queue of `partitions` lanes `L` (engines, or [`PriorityLevels`](crate::PriorityLevels)
@@ -61,7 +61,7 @@ pub struct Partitioned<M, L> {
     waiters: WaitQueue,
     /// Messages a refused batch hands back after the one a lane refused (lanes count that
     /// one).
-    rejected: AtomicU64,
+    rejected: Refusals,
     config: Config,
     /// Lanes with several levels under strict priority: pops look across partitions.
     strict_levels: bool,
@@ -296,7 +296,7 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
             push_turn: CachePadded::new(AtomicUsize::new(0)),
             pop_turn: CachePadded::new(AtomicUsize::new(0)),
             waiters: WaitQueue::new(),
-            rejected: AtomicU64::new(0),
+            rejected: Refusals::new(),
             config,
             strict_levels,
             _messages: PhantomData,
@@ -412,7 +412,7 @@ impl<M: Message, L: Lane<M>> Engine<M> for Partitioned<M, L> {
             total.absorb(&partition);
             total.partitions.push(partition);
         }
-        total.rejected += self.rejected.load(Ordering::Relaxed);
+        self.rejected.add_to(&mut total);
         total
     }
 }
@@ -429,6 +429,10 @@ impl<M: Message, L: Lane<M>> Lane<M> for Partitioned<M, L> {
 
     fn levels(&self) -> usize {
         self.lanes[0].levels()
+    }
+
+    fn level_names(&self) -> &'static [&'static str] {
+        self.lanes[0].level_names()
     }
 
     fn pop_level(&self, level: usize) -> Option<M> {

@@ -181,6 +181,10 @@ impl<T, E: Lane<T> + RefusalLanes<T>> Lane<T> for Retried<E> {
         self.engine.levels()
     }
 
+    fn level_names(&self) -> &'static [&'static str] {
+        self.engine.level_names()
+    }
+
     fn pop_level(&self, level: usize) -> Option<T> {
         self.engine.pop_level(level)
     }

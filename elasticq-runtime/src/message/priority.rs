@@ -15,6 +15,7 @@ use super::Message;
 /// // What `#[derive(Priority)]` writes:
 /// impl Priority for QoS {
 ///     const LEVELS: usize = 3;
+///     const NAMES: &'static [&'static str] = &["AtMostOnce", "AtLeastOnce", "ExactlyOnce"];
 ///     fn level(&self) -> usize {
 ///         match self { QoS::AtMostOnce => 0, QoS::AtLeastOnce => 1, QoS::ExactlyOnce => 2 }
 ///     }
@@ -34,6 +35,9 @@ use super::Message;
 pub trait Priority: Sized {
     /// How many levels there are (the number of variants).
     const LEVELS: usize;
+    /// Each level's name, lowest first (the variants' names): the metrics' `priority` label
+    /// values. Empty (the default) names the levels by number.
+    const NAMES: &'static [&'static str] = &[];
     /// This value's level, from 0 (lowest) to `LEVELS - 1` (highest).
     fn level(&self) -> usize;
     /// The value at `level`, or `None` past the highest.
@@ -110,6 +114,10 @@ pub trait Prioritized: Message {
     type Level;
     /// How many levels the message's queues have.
     const LEVELS: usize;
+    /// Each level's name, lowest first, when its priority type names them
+    /// ([`Priority::NAMES`]): the metrics' `priority` label values. Empty (the default) names
+    /// the levels by number.
+    const LEVEL_NAMES: &'static [&'static str] = &[];
     /// This message's level, or `None` when its priority is out of range.
     fn priority(&self) -> Option<usize>;
     /// The level `level` names, or `None` when it is out of range.

@@ -111,6 +111,7 @@ impl<M: Message> Message for Recorded<M> {
 impl<M: Prioritized> Prioritized for Recorded<M> {
     type Level = M::Level;
     const LEVELS: usize = M::LEVELS;
+    const LEVEL_NAMES: &'static [&'static str] = M::LEVEL_NAMES;
 
     #[inline]
     fn priority(&self) -> Option<usize> {

@@ -59,7 +59,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
 
     /// Refuses `message` without writing it, counting the refusal.
     fn refuse<T>(&self, error: PushError<T>, count: usize) -> PushError<T> {
-        self.rejected.fetch_add(count as u64, Ordering::Relaxed);
+        self.rejected.count(&error, count as u64);
         error
     }
 
@@ -176,7 +176,11 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         if self.no_room(partition, level) {
             return Err(refuse(PushError::Full(message)));
         }
-        let (recorded, appended) = self.record(partition, message)?;
+        // A failed write is counted on both paths: `push_retry` counts only the other
+        // refusals made before the write.
+        let (recorded, appended) = self
+            .record(partition, message)
+            .map_err(|error| self.refuse(error, 1))?;
         let queued = if counted {
             self.queue.push_to(partition as usize, recorded)
         } else {
@@ -390,7 +394,9 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         Err(match stop {
             Stop::Full => self.refuse(PushError::Full(refused), count),
             Stop::InvalidPriority => self.refuse(PushError::InvalidPriority(refused), count),
-            Stop::Persist(error) => PushError::Persist(refused, Box::new(error)),
+            Stop::Persist(error) => {
+                self.refuse(PushError::Persist(refused, Box::new(error)), count)
+            }
         })
     }
 }

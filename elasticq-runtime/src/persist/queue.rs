@@ -65,7 +65,7 @@ pub struct Persistent<M, L> {
     /// Recovered messages beyond `max_capacity`, waiting for room in their lanes.
     pub(super) owed: Owed<M>,
     /// Pushes refused here, before the lanes saw them (no room, or owed messages first).
-    pub(super) rejected: AtomicU64,
+    pub(super) rejected: crate::engine::Refusals,
     /// Where `push_timeout` waits for room: every call that takes messages out notifies it.
     pub(super) room: WaitQueue,
     /// `M`'s `Codec::encode`, kept so that only `open` needs the `Codec` bound: a message
@@ -272,7 +272,7 @@ impl<M: Durable + Codec, L: Lane<Recorded<M>>> Persistent<M, L> {
         Ok(Persistent {
             queue,
             owed,
-            rejected: AtomicU64::new(0),
+            rejected: crate::engine::Refusals::new(),
             room: WaitQueue::new(),
             encode: M::encode,
             weight,
@@ -352,9 +352,10 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
             stats.acks_written += counters.acks.load(Ordering::Relaxed);
             stats.bytes_written += counters.bytes.load(Ordering::Relaxed);
             stats.fsyncs += counters.fsyncs.load(Ordering::Relaxed);
-            let (segments, bytes) = log.disk();
+            let (segments, bytes, live) = log.disk();
             stats.segments += segments;
             stats.disk_bytes += bytes;
+            stats.live_records += live;
         }
         stats
     }
@@ -552,7 +553,7 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
     /// ```
     pub fn stats(&self) -> Stats {
         let mut stats = self.queue.stats();
-        stats.rejected += self.rejected.load(Ordering::Relaxed);
+        self.rejected.add_to(&mut stats);
         // Owed messages count as queued (and as enqueued, as they will be once in their
         // lanes), so that `enqueued = dequeued + len` holds while they wait.
         let owed = self.owed.len();

@@ -35,4 +35,8 @@ pub struct PersistStats {
     /// Acknowledgements that could not be written (their messages come back after a
     /// restart).
     pub ack_failures: u64,
+    /// Messages in the log not yet acknowledged: those queued, and those delivered and not
+    /// yet acknowledged (less [`Stats::len`](crate::Stats::len), the deliveries awaiting an
+    /// acknowledgement).
+    pub live_records: u64,
 }

@@ -4,6 +4,8 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::queue::ProcessingEvent;
+
 /// Why one try of a batch failed.
 ///
 /// ```
@@ -177,6 +179,7 @@ impl Report<'_> {
     pub(crate) fn processing_started(&self, size: usize, attempt: u32) {
         if attempt > 1 {
             add(&self.counters.retries, 1);
+            self.metrics.processing_event(ProcessingEvent::Retried);
         }
         tracing::debug!(target: TARGET, queue = self.queue, partition = self.partition, size, attempt, "processing start");
     }
@@ -184,7 +187,8 @@ impl Report<'_> {
     pub(crate) fn processed(&self, size: usize, took: Duration) {
         add(&self.counters.processed, size);
         add(&self.counters.batches, 1);
-        self.metrics.batch_processed(took);
+        self.metrics
+            .processing_event(ProcessingEvent::Processed { took });
         tracing::debug!(
             target: TARGET,
             queue = self.queue,
@@ -203,7 +207,7 @@ impl Report<'_> {
         took: Duration,
     ) {
         add(&self.counters.failures, 1);
-        self.metrics.processing_failed();
+        self.metrics.processing_event(ProcessingEvent::Failed);
         let duration_us = took.as_micros() as u64;
         match cause {
             Cause::Panic(message) => tracing::error!(
@@ -244,14 +248,20 @@ impl Report<'_> {
         match taken {
             Ok(true) => {
                 add(&self.counters.dead_lettered, size);
+                self.metrics
+                    .processing_event(ProcessingEvent::DeadLettered { messages: size });
                 tracing::warn!(target: TARGET, queue = self.queue, partition = self.partition, size, attempts, "batch dead-lettered");
             }
             Ok(false) => {
                 add(&self.counters.dropped, size);
+                self.metrics
+                    .processing_event(ProcessingEvent::Dropped { messages: size });
                 tracing::error!(target: TARGET, queue = self.queue, partition = self.partition, size, attempts, "batch dropped after its last retry");
             }
             Err(panic) => {
                 add(&self.counters.dropped, size);
+                self.metrics
+                    .processing_event(ProcessingEvent::Dropped { messages: size });
                 tracing::error!(
                     target: TARGET,
                     queue = self.queue,
@@ -269,6 +279,7 @@ impl Report<'_> {
         let size = batch.len();
         if let Err(error) = batch.settle() {
             add(&self.counters.ack_failures, 1);
+            self.metrics.processing_event(ProcessingEvent::AckFailed);
             tracing::error!(
                 target: TARGET,
                 queue = self.queue,

@@ -173,27 +173,56 @@ pub trait GeneratedQueue {
     fn count_partitions(&self) -> usize;
     /// Takes up to `max` items from `partition`, oldest first, without blocking.
     fn take(&self, partition: usize, max: usize) -> Self::Batch;
-    /// A processor's function accepted a batch after `took`: a labelled queue records it.
-    fn batch_processed(&self, took: std::time::Duration) {
-        let _ = took;
+    /// What a processor over the queue did with a batch: a labelled queue records it in its
+    /// series; others ignore it.
+    fn processing_event(&self, event: ProcessingEvent) {
+        let _ = event;
     }
-    /// A try of a batch failed: a labelled queue records it.
-    fn processing_failed(&self) {}
+}
+
+/// What a processor reports to its queue's metrics, one call per event.
+///
+/// ```
+/// use elasticq_runtime::ProcessingEvent;
+/// let event = ProcessingEvent::DeadLettered { messages: 3 };
+/// assert_ne!(event, ProcessingEvent::Retried);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessingEvent {
+    /// The function accepted a batch; its call took `took`.
+    Processed {
+        /// How long the accepted call took.
+        took: std::time::Duration,
+    },
+    /// A try of a batch failed (the function returned an error or panicked).
+    Failed,
+    /// A batch is tried again after a failed try.
+    Retried,
+    /// A batch given up on after its last try went to the dead-letter callback.
+    DeadLettered {
+        /// How many messages the batch held.
+        messages: usize,
+    },
+    /// A batch given up on was dropped (no dead-letter callback took it).
+    Dropped {
+        /// How many messages the batch held.
+        messages: usize,
+    },
+    /// A processed batch's acknowledgement could not be written (persisted queues): its
+    /// messages come back after a restart.
+    AckFailed,
 }
 
 /// The part of a [`GeneratedQueue`] the processor's reporting calls, as an object.
 #[cfg(feature = "tokio")]
 pub(crate) trait ProcessingMetrics {
-    fn batch_processed(&self, took: std::time::Duration);
-    fn processing_failed(&self);
+    fn processing_event(&self, event: ProcessingEvent);
 }
 
 #[cfg(feature = "tokio")]
 impl<Q: GeneratedQueue> ProcessingMetrics for Q {
-    fn batch_processed(&self, took: std::time::Duration) {
-        GeneratedQueue::batch_processed(self, took);
-    }
-    fn processing_failed(&self) {
-        GeneratedQueue::processing_failed(self);
+    fn processing_event(&self, event: ProcessingEvent) {
+        GeneratedQueue::processing_event(self, event);
     }
 }

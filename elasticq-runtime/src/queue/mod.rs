@@ -31,7 +31,7 @@ pub use self::batch::{PopBatchAsync, PopOneAsync};
 pub use self::futures::{PopAsync, PopAsyncTimeout, PushAsync};
 #[cfg(feature = "tokio")]
 pub(crate) use self::generated::ProcessingMetrics;
-pub use self::generated::{GeneratedQueue, Signals};
+pub use self::generated::{GeneratedQueue, ProcessingEvent, Signals};
 pub use self::permit::{Closed, Permit, Permits};
 #[cfg(feature = "tokio")]
 pub use self::permit::{ReserveAsync, ReserveManyAsync};

@@ -69,7 +69,7 @@ use crossbeam_utils::CachePadded;
 use self::reclaim::{Guard, Limbo};
 use self::room::Refused;
 use self::segment::{Drained, Rejected, Segment};
-use super::engine_by_inherent_methods;
+use super::{engine_by_inherent_methods, Refusals};
 use crate::config::Overflow;
 use crate::engine::Hooks;
 use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -134,7 +134,7 @@ pub struct LockFreeQueue<T> {
     /// Empty pops met while `limbo` held rings; paces `collect_when_idle`.
     idle_pops: AtomicUsize,
     closed: AtomicBool,
-    rejected: AtomicU64,
+    rejected: Refusals,
     resizes: AtomicU64,
     /// Set by the first reservation: rings linked from then on are gated (`room.rs`).
     armed: AtomicBool,
@@ -192,7 +192,7 @@ impl<T> LockFreeQueue<T> {
             pop_waiters: CachePadded::new(WaitQueue::new()),
             push_waiters: CachePadded::new(WaitQueue::new()),
             closed: AtomicBool::new(false),
-            rejected: AtomicU64::new(0),
+            rejected: Refusals::new(),
             resizes: AtomicU64::new(0),
             armed: AtomicBool::new(gated),
             admitted: CachePadded::new(AtomicU64::new(0)),
@@ -225,7 +225,7 @@ impl<T> LockFreeQueue<T> {
     #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         if self.closed.load(Ordering::Acquire) {
-            self.rejected.fetch_add(1, Ordering::Relaxed);
+            self.rejected.count_closed(1);
             return Err(PushError::Closed(value));
         }
         let guard = reclaim::pin();
@@ -237,7 +237,7 @@ impl<T> LockFreeQueue<T> {
                 Ok(())
             }
             Err(Refused::Full(value)) => {
-                self.rejected.fetch_add(1, Ordering::Relaxed);
+                self.rejected.count_full(1);
                 Err(PushError::Full(value))
             }
             Err(Refused::Gated(value, baseline)) => self.push_gated(value, baseline),
@@ -389,8 +389,7 @@ impl<T> LockFreeQueue<T> {
         let mut items = items.into_iter();
         if self.closed.load(Ordering::Acquire) {
             let rest: Vec<T> = items.collect();
-            self.rejected
-                .fetch_add(rest.len() as u64, Ordering::Relaxed);
+            self.rejected.count_closed(rest.len() as u64);
             return Err(PushError::Closed(rest));
         }
         let guard = reclaim::pin();
@@ -403,8 +402,7 @@ impl<T> LockFreeQueue<T> {
                 Err(value) => {
                     let mut rest = vec![value];
                     rest.extend(items.by_ref());
-                    self.rejected
-                        .fetch_add(rest.len() as u64, Ordering::Relaxed);
+                    self.rejected.count_full(rest.len() as u64);
                     result = Err(PushError::Full(rest));
                     break;
                 }
@@ -472,7 +470,7 @@ impl<T> LockFreeQueue<T> {
             done => return done,
         };
         // The fast attempt above counted a rejection; the slow path decides the outcome.
-        self.rejected.fetch_sub(1, Ordering::Relaxed);
+        self.rejected.uncount_full();
         let mut pending = Some(value);
         let mut closed = false;
         let mut evicted = Vec::new();
@@ -496,12 +494,13 @@ impl<T> LockFreeQueue<T> {
                 Ok(())
             }
             Some(value) => {
-                self.rejected.fetch_add(1, Ordering::Relaxed);
-                Err(if closed {
+                let refused = if closed {
                     PushError::Closed(value)
                 } else {
                     PushError::Full(value)
-                })
+                };
+                self.rejected.count(&refused, 1);
+                Err(refused)
             }
         }
     }
@@ -718,19 +717,21 @@ impl<T> LockFreeQueue<T> {
     pub fn stats(&self) -> Stats {
         let dropped = self.dropped.load(Ordering::SeqCst);
         let (taken, enqueued) = self.counts();
-        Stats {
+        let mut stats = Stats {
             enqueued,
             // The head position counts evictions too; `dropped` is read first, so this
             // never goes below the pops made.
             dequeued: taken.saturating_sub(dropped),
-            rejected: self.rejected.load(Ordering::Relaxed),
             resizes: self.resizes.load(Ordering::Relaxed),
             len: usize::try_from(enqueued - taken).unwrap_or(usize::MAX),
             capacity: self.capacity(),
+            max_capacity: self.config.get_max_capacity(),
             dropped,
             bytes: self.bytes.load(Ordering::SeqCst),
             ..Stats::default()
-        }
+        };
+        self.rejected.add_to(&mut stats);
+        stats
     }
 
     /// The configuration the queue was built with.

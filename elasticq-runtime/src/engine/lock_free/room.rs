@@ -154,7 +154,7 @@ impl<T> LockFreeQueue<T> {
                 Ok(())
             }
             Err(value) => {
-                self.rejected.fetch_add(1, Ordering::Relaxed);
+                self.rejected.count_full(1);
                 Err(PushError::Full(value))
             }
         };

@@ -87,6 +87,7 @@ impl<T> LockedQueue<T> {
                 enqueued: 0,
                 dequeued: 0,
                 rejected: 0,
+                rejected_closed: 0,
                 resizes: 0,
                 dropped: 0,
                 reserved: 0,
@@ -147,6 +148,7 @@ impl<T> LockedQueue<T> {
             }
             Room::Closed => {
                 state.rejected += 1;
+                state.rejected_closed += 1;
                 return Err(PushError::Closed(value));
             }
         }
@@ -223,6 +225,7 @@ impl<T> LockedQueue<T> {
             // Even an empty batch reports the close, as `LockFreeQueue` does.
             let rest: Vec<T> = items.collect();
             state.rejected += rest.len() as u64;
+            state.rejected_closed += rest.len() as u64;
             return Err(PushError::Closed(rest));
         }
         let mut pushed = 0usize;
@@ -241,6 +244,9 @@ impl<T> LockedQueue<T> {
             let mut rest = vec![value];
             rest.extend(items);
             state.rejected += rest.len() as u64;
+            if let Room::Closed = room {
+                state.rejected_closed += rest.len() as u64;
+            }
             break Err(match room {
                 Room::Closed => PushError::Closed(rest),
                 _ => PushError::Full(rest),
@@ -300,6 +306,7 @@ impl<T> LockedQueue<T> {
                 Room::Available => break,
                 Room::Closed => {
                     state.rejected += 1;
+                    state.rejected_closed += 1;
                     return Err(PushError::Closed(value));
                 }
                 Room::Full => {
@@ -309,6 +316,9 @@ impl<T> LockedQueue<T> {
                             break;
                         }
                         state.rejected += 1;
+                        if state.closed {
+                            state.rejected_closed += 1;
+                        }
                         return Err(if state.closed {
                             PushError::Closed(value)
                         } else {
@@ -506,6 +516,8 @@ impl<T> LockedQueue<T> {
             enqueued: state.enqueued,
             dequeued: state.dequeued,
             rejected: state.rejected,
+            rejected_closed: state.rejected_closed,
+            max_capacity: self.config.get_max_capacity(),
             resizes: state.resizes,
             len: state.items.len(),
             capacity: state.capacity,

@@ -45,6 +45,8 @@ pub(super) struct State<T> {
     pub(super) enqueued: u64,
     pub(super) dequeued: u64,
     pub(super) rejected: u64,
+    /// Of `rejected`, refused because the queue was closed.
+    pub(super) rejected_closed: u64,
     pub(super) resizes: u64,
     /// Messages evicted under `Overflow::DropOldest`.
     pub(super) dropped: u64,

@@ -24,12 +24,12 @@ use parking_lot::Mutex;
 pub use self::entry::{Entry, Put};
 use self::shard::Shard;
 use super::hash::{partition_index, stable_hash};
-use super::{push_each, Engine};
+use super::{push_each, Engine, Refusals};
 use crate::config::Config;
 use crate::error::{Error, PopError, PushError};
 use crate::message::MapMessage;
 use crate::stats::Stats;
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 use crate::wait::{deadline_after, pop_waiting, WaitQueue};
 
 /// A keyed, partitioned buffer with PartitionedBuffer.Map's semantics: a put replaces the
@@ -71,7 +71,7 @@ pub struct MapQueue<M: MapMessage> {
     pop_turn: CachePadded<AtomicUsize>,
     closed: AtomicBool,
     /// Messages a refused batch hands back after the one a partition refused.
-    rejected: AtomicU64,
+    rejected: Refusals,
     pop_waiters: WaitQueue,
     push_waiters: WaitQueue,
     config: Config,
@@ -111,6 +111,7 @@ impl<M: MapMessage> MapQueue<M> {
         let mut shard = shard.lock();
         if self.closed.load(Ordering::Acquire) {
             shard.rejected += 1;
+            shard.rejected_closed += 1;
             return Err(PushError::Closed(message));
         }
         let outcome = shard.put(message, &self.config)?;
@@ -359,7 +360,7 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
             shards,
             pop_turn: CachePadded::new(AtomicUsize::new(0)),
             closed: AtomicBool::new(false),
-            rejected: AtomicU64::new(0),
+            rejected: Refusals::new(),
             pop_waiters: WaitQueue::new(),
             push_waiters: WaitQueue::new(),
             config,
@@ -481,11 +482,11 @@ impl<M: MapMessage> Engine<M> for MapQueue<M> {
             ..Stats::default()
         };
         for shard in self.shards.iter() {
-            let partition = shard.lock().stats();
+            let partition = shard.lock().stats(&self.config);
             total.absorb(&partition);
             total.partitions.push(partition);
         }
-        total.rejected += self.rejected.load(Ordering::Relaxed);
+        self.rejected.add_to(&mut total);
         total
     }
 }

@@ -25,6 +25,8 @@ pub(super) struct Shard<M: MapMessage> {
     pub(super) enqueued: u64,
     pub(super) dequeued: u64,
     pub(super) rejected: u64,
+    /// Of `rejected`, refused because the queue was closed.
+    pub(super) rejected_closed: u64,
     pub(super) resizes: u64,
     pub(super) overwrites: u64,
     pub(super) stale: u64,
@@ -39,6 +41,7 @@ impl<M: MapMessage> Shard<M> {
             enqueued: 0,
             dequeued: 0,
             rejected: 0,
+            rejected_closed: 0,
             resizes: 0,
             overwrites: 0,
             stale: 0,
@@ -131,11 +134,13 @@ impl<M: MapMessage> Shard<M> {
         }
     }
 
-    pub(super) fn stats(&self) -> Stats {
+    pub(super) fn stats(&self, config: &Config) -> Stats {
         Stats {
             enqueued: self.enqueued,
             dequeued: self.dequeued,
             rejected: self.rejected,
+            rejected_closed: self.rejected_closed,
+            max_capacity: config.get_max_capacity(),
             resizes: self.resizes,
             len: self.entries.len(),
             capacity: self.entries.capacity(),

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::engine::{Engine, Hooks, Room};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
+use crate::queue::ProcessingEvent;
 use crate::stats::Stats;
 
 /// Wraps an engine, a layer or a persisted queue and reports its counters, depth, capacity
@@ -48,8 +49,8 @@ struct Shared<T, E> {
 impl<T, E: Observable<T>> Shared<T, E> {
     fn publish(&self) {
         self.series.publish(&self.engine.observed_stats());
-        if let Some((bytes, fsyncs)) = self.engine.observed_log() {
-            self.series.publish_log(bytes, fsyncs);
+        if let Some(figures) = self.engine.observed_log() {
+            self.series.publish_log(&figures);
         }
     }
 }
@@ -72,7 +73,13 @@ impl<T: 'static, E: Observable<T> + Send + Sync + 'static> Instrumented<T, E> {
     pub fn new(engine: E, label: &str) -> Self {
         let partitions = engine.observed_stats().partitions.len();
         let persisted = engine.observed_log().is_some();
-        let series = Series::register(label, partitions, engine.observed_levels(), persisted);
+        let series = Series::register(
+            label,
+            partitions,
+            engine.observed_levels(),
+            engine.observed_level_names(),
+            persisted,
+        );
         let shared = Arc::new(Shared {
             engine,
             series,
@@ -122,32 +129,19 @@ impl<T, E: Observable<T>> Instrumented<T, E> {
         self.shared.publish();
     }
 
-    /// Records one batch a processor's function accepted, and how long the call took.
+    /// Records what a processor over the queue reported: a batch accepted (and how long the
+    /// call took), a failed try, a retry, a batch dead-lettered or dropped, an
+    /// acknowledgement that failed.
     ///
     /// ```
-    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue};
+    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue, ProcessingEvent};
     /// # let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
-    /// queue.batch_processed(std::time::Duration::from_millis(3));
+    /// queue.processing_event(ProcessingEvent::Processed { took: std::time::Duration::from_millis(3) });
+    /// queue.processing_event(ProcessingEvent::DeadLettered { messages: 2 });
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
-    pub fn batch_processed(&self, took: Duration) {
-        self.shared.series.batches_processed.increment(1);
-        self.shared
-            .series
-            .processing_duration
-            .record(took.as_secs_f64());
-    }
-
-    /// Records one failed try of a batch (an error or a panic of the processor's function).
-    ///
-    /// ```
-    /// # use elasticq_runtime::{Config, Instrumented, LockedQueue};
-    /// # let queue = Instrumented::new(LockedQueue::<u8>::new(Config::new())?, "audit");
-    /// queue.processing_failed();
-    /// # Ok::<(), elasticq_runtime::Error>(())
-    /// ```
-    pub fn processing_failed(&self) {
-        self.shared.series.processing_failures.increment(1);
+    pub fn processing_event(&self, event: ProcessingEvent) {
+        self.shared.series.processing.record(event);
     }
 
     /// Runs a push, timing one in `SAMPLE_EVERY` per thread.
@@ -263,6 +257,10 @@ impl<T: 'static, E: Lane<T> + Observable<T> + Send + Sync + 'static> Lane<T>
 
     fn levels(&self) -> usize {
         self.shared.engine.levels()
+    }
+
+    fn level_names(&self) -> &'static [&'static str] {
+        self.shared.engine.level_names()
     }
 
     fn pop_level(&self, level: usize) -> Option<T> {

@@ -8,14 +8,14 @@
 //! is built, with the recorder installed at that moment.
 
 mod instrumented;
+pub mod names;
 mod observable;
 mod publisher;
 mod series;
 
 pub use instrumented::Instrumented;
-pub use observable::Observable;
+pub use observable::{LogFigures, Observable};
 pub use publisher::PUBLISH_INTERVAL;
-pub use series::names;
 
 use std::cell::Cell;
 

@@ -25,10 +25,36 @@ pub trait Observable<M> {
     fn observed_stats(&self) -> Stats;
     /// How many priority levels it has (1 without priorities).
     fn observed_levels(&self) -> usize;
-    /// The log's bytes written and `fdatasync` calls, for a persisted queue.
-    fn observed_log(&self) -> Option<(u64, u64)> {
+    /// The levels' names, lowest first, where the priority type names them (the `priority`
+    /// label's values); empty otherwise, and the levels are labelled by number.
+    fn observed_level_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The log's figures, for a persisted queue.
+    fn observed_log(&self) -> Option<LogFigures> {
         None
     }
+}
+
+/// What a persisted queue's log reports to its metrics.
+///
+/// ```
+/// use elasticq_runtime::metrics::LogFigures;
+/// let mut figures = LogFigures::default();
+/// figures.fsyncs = 3;
+/// assert_eq!(figures.bytes_written, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogFigures {
+    /// Bytes appended to the log since it was opened.
+    pub bytes_written: u64,
+    /// `fdatasync` calls since it was opened.
+    pub fsyncs: u64,
+    /// The size of its segment files now.
+    pub disk_bytes: u64,
+    /// Deliveries taken from the queue and not yet acknowledged (nor handed back).
+    pub unacked: u64,
 }
 
 impl<T> Observable<T> for LockedQueue<T> {
@@ -56,6 +82,9 @@ impl<T, E: RefusalLanes<T> + Observable<T>> Observable<T> for Retried<E> {
     fn observed_levels(&self) -> usize {
         Observable::observed_levels(&**self)
     }
+    fn observed_level_names(&self) -> &'static [&'static str] {
+        Observable::observed_level_names(&**self)
+    }
 }
 
 impl<M: Prioritized, E: Lane<M>> Observable<M> for PriorityLevels<M, E> {
@@ -65,6 +94,9 @@ impl<M: Prioritized, E: Lane<M>> Observable<M> for PriorityLevels<M, E> {
     fn observed_levels(&self) -> usize {
         Lane::levels(self)
     }
+    fn observed_level_names(&self) -> &'static [&'static str] {
+        Lane::level_names(self)
+    }
 }
 
 impl<M: Message, L: Lane<M>> Observable<M> for Partitioned<M, L> {
@@ -73,6 +105,9 @@ impl<M: Message, L: Lane<M>> Observable<M> for Partitioned<M, L> {
     }
     fn observed_levels(&self) -> usize {
         Lane::levels(self)
+    }
+    fn observed_level_names(&self) -> &'static [&'static str] {
+        Lane::level_names(self)
     }
 }
 
@@ -95,8 +130,19 @@ impl<M: crate::message::Durable, L: Lane<crate::message::Recorded<M>>> Observabl
     fn observed_levels(&self) -> usize {
         Lane::levels(self.queue())
     }
-    fn observed_log(&self) -> Option<(u64, u64)> {
-        let stats = self.persist_stats();
-        Some((stats.bytes_written, stats.fsyncs))
+    fn observed_level_names(&self) -> &'static [&'static str] {
+        Lane::level_names(self.queue())
+    }
+    fn observed_log(&self) -> Option<LogFigures> {
+        // The log first: a message queued between the two reads counts as queued and not
+        // as live, so it can only lower the difference, never pass for a delivery.
+        let log = self.persist_stats();
+        let queued = self.stats().len as u64;
+        Some(LogFigures {
+            bytes_written: log.bytes_written,
+            fsyncs: log.fsyncs,
+            disk_bytes: log.disk_bytes,
+            unacked: log.live_records.saturating_sub(queued),
+        })
     }
 }

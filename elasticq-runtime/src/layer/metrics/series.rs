@@ -1,87 +1,121 @@
 //! The series a labelled queue reports, registered once as `metrics` handles.
 
-use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+use metrics::{Counter, Gauge, Histogram, Label, SharedString};
 
+use super::names;
+use super::observable::LogFigures;
+use crate::queue::ProcessingEvent;
 use crate::stats::Stats;
 
-/// The series' names, as exported.
-pub mod names {
-    /// Messages accepted by a push.
-    pub const ENQUEUED: &str = "elasticq_messages_enqueued_total";
-    /// Messages handed out by a pop, `clear` or `drain`.
-    pub const DEQUEUED: &str = "elasticq_messages_dequeued_total";
-    /// Messages refused by a push (full, closed, invalid priority).
-    pub const REJECTED: &str = "elasticq_messages_rejected_total";
-    /// Messages evicted under `overflow = drop_oldest`.
-    pub const DROPPED: &str = "elasticq_messages_dropped_total";
-    /// Deliveries handed back with `nack` and queued again.
-    pub const REDELIVERED: &str = "elasticq_messages_redelivered_total";
-    /// Capacity changes (growths and shrinks).
-    pub const RESIZES: &str = "elasticq_resizes_total";
-    /// Batches the processor function accepted.
-    pub const BATCHES_PROCESSED: &str = "elasticq_batches_processed_total";
-    /// Tries of a batch that failed (an error or a panic).
-    pub const PROCESSING_FAILURES: &str = "elasticq_processing_failures_total";
-    /// Bytes the write-ahead log wrote.
-    pub const WAL_BYTES_WRITTEN: &str = "elasticq_wal_bytes_written_total";
-    /// `fdatasync` calls of the write-ahead log.
-    pub const WAL_FSYNCS: &str = "elasticq_wal_fsyncs_total";
-    /// Messages queued.
-    pub const DEPTH: &str = "elasticq_queue_depth";
-    /// The queue's capacity.
-    pub const CAPACITY: &str = "elasticq_queue_capacity";
-    /// The weight of the queued messages (with a byte bound, or a persisted queue's record
-    /// lengths).
-    pub const BYTES: &str = "elasticq_queue_bytes";
-    /// Seconds one push or pop took (sampled).
-    pub const OPERATION_DURATION: &str = "elasticq_operation_duration_seconds";
-    /// Seconds one call of the processor function took.
-    pub const PROCESSING_DURATION: &str = "elasticq_processing_duration_seconds";
-}
-
-/// The counters and gauges of one scope (the whole queue, a partition or a level).
+/// The counters and gauges of one scope (the whole queue, a partition or a level), under
+/// that scope's names.
 pub(crate) struct Scope {
     enqueued: Counter,
     dequeued: Counter,
-    rejected: Counter,
+    /// By reason, in the order of [`names::REASONS`].
+    rejected: [Counter; 4],
     dropped: Counter,
     redelivered: Counter,
     resizes: Counter,
     depth: Gauge,
     capacity: Gauge,
+    max_capacity: Gauge,
     bytes: Gauge,
 }
 
 impl Scope {
-    fn register(labels: &[(&'static str, String)]) -> Self {
-        let labels: Vec<metrics::Label> = labels
-            .iter()
-            .map(|(key, value)| metrics::Label::new(*key, value.clone()))
-            .collect();
+    fn register(name: impl Fn(&'static str) -> SharedString, labels: &[Label]) -> Self {
+        let counter = |n| metrics::counter!(name(n), labels.iter());
+        let gauge = |n| metrics::gauge!(name(n), labels.iter());
+        let rejected = names::REASONS.map(|reason| {
+            let mut with_reason = labels.to_vec();
+            with_reason.push(Label::new("reason", reason));
+            metrics::counter!(name(names::REJECTED), with_reason)
+        });
         Self {
-            enqueued: counter!(names::ENQUEUED, labels.iter()),
-            dequeued: counter!(names::DEQUEUED, labels.iter()),
-            rejected: counter!(names::REJECTED, labels.iter()),
-            dropped: counter!(names::DROPPED, labels.iter()),
-            redelivered: counter!(names::REDELIVERED, labels.iter()),
-            resizes: counter!(names::RESIZES, labels.iter()),
-            depth: gauge!(names::DEPTH, labels.iter()),
-            capacity: gauge!(names::CAPACITY, labels.iter()),
-            bytes: gauge!(names::BYTES, labels.iter()),
+            enqueued: counter(names::ENQUEUED),
+            dequeued: counter(names::DEQUEUED),
+            rejected,
+            dropped: counter(names::DROPPED),
+            redelivered: counter(names::REDELIVERED),
+            resizes: counter(names::RESIZES),
+            depth: gauge(names::DEPTH),
+            capacity: gauge(names::CAPACITY),
+            max_capacity: gauge(names::MAX_CAPACITY),
+            bytes: gauge(names::BYTES),
         }
     }
 
     fn publish(&self, stats: &Stats) {
         self.enqueued.absolute(stats.enqueued);
         self.dequeued.absolute(stats.dequeued);
-        self.rejected.absolute(stats.rejected);
+        let reasons = [
+            stats.rejected_full(),
+            stats.rejected_closed,
+            stats.rejected_invalid_priority,
+            stats.rejected_write_failed,
+        ];
+        for (counter, count) in self.rejected.iter().zip(reasons) {
+            counter.absolute(count);
+        }
         self.dropped.absolute(stats.dropped);
         self.redelivered.absolute(stats.redelivered);
         self.resizes.absolute(stats.resizes);
         self.depth.set(stats.len as f64);
         self.capacity.set(stats.capacity as f64);
+        self.max_capacity.set(stats.max_capacity as f64);
         self.bytes.set(stats.bytes as f64);
     }
+}
+
+/// What a processor over the queue reports (see [`ProcessingEvent`]).
+pub(crate) struct Processing {
+    batches: Counter,
+    failures: Counter,
+    retries: Counter,
+    dead_lettered: Counter,
+    dropped: Counter,
+    ack_failures: Counter,
+    duration: Histogram,
+}
+
+impl Processing {
+    fn register(labels: &[Label]) -> Self {
+        let counter = |name: &'static str| metrics::counter!(name, labels.iter());
+        Self {
+            batches: counter(names::BATCHES_PROCESSED),
+            failures: counter(names::PROCESSING_FAILURES),
+            retries: counter(names::PROCESSING_RETRIES),
+            dead_lettered: counter(names::DEAD_LETTERED),
+            dropped: counter(names::PROCESSING_DROPPED),
+            ack_failures: counter(names::ACK_FAILURES),
+            duration: metrics::histogram!(names::PROCESSING_DURATION, labels.iter()),
+        }
+    }
+
+    pub(crate) fn record(&self, event: ProcessingEvent) {
+        match event {
+            ProcessingEvent::Processed { took } => {
+                self.batches.increment(1);
+                self.duration.record(took.as_secs_f64());
+            }
+            ProcessingEvent::Failed => self.failures.increment(1),
+            ProcessingEvent::Retried => self.retries.increment(1),
+            ProcessingEvent::DeadLettered { messages } => {
+                self.dead_lettered.increment(messages as u64);
+            }
+            ProcessingEvent::Dropped { messages } => self.dropped.increment(messages as u64),
+            ProcessingEvent::AckFailed => self.ack_failures.increment(1),
+        }
+    }
+}
+
+/// A persisted queue's log.
+struct Log {
+    bytes_written: Counter,
+    fsyncs: Counter,
+    disk_bytes: Gauge,
+    unacked: Gauge,
 }
 
 /// Every series of one labelled queue.
@@ -92,49 +126,80 @@ pub(crate) struct Series {
     levels: Vec<Scope>,
     pub(crate) push_duration: Histogram,
     pub(crate) pop_duration: Histogram,
-    pub(crate) batches_processed: Counter,
-    pub(crate) processing_failures: Counter,
-    pub(crate) processing_duration: Histogram,
-    /// The log's bytes written and syncs: persisted queues only.
-    wal: Option<(Counter, Counter)>,
+    pub(crate) time_in_queue: Histogram,
+    pub(crate) processing: Processing,
+    /// Persisted queues only.
+    log: Option<Log>,
 }
 
 impl Series {
-    pub(crate) fn register(label: &str, partitions: usize, levels: usize, persisted: bool) -> Self {
-        let queue = || ("queue", label.to_owned());
-        let per = |key: &'static str, n: usize| -> Vec<Scope> {
-            if n <= 1 {
-                return Vec::new();
-            }
-            (0..n)
-                .map(|i| Scope::register(&[queue(), (key, i.to_string())]))
+    /// Registers the series of a queue labelled `label` with `partitions` partitions (0 or 1:
+    /// none) and `levels` levels named `level_names` (by number when it does not name them
+    /// all), and a log if `persisted`.
+    pub(crate) fn register(
+        label: &str,
+        partitions: usize,
+        levels: usize,
+        level_names: &[&'static str],
+        persisted: bool,
+    ) -> Self {
+        names::describe();
+        let queue = Label::new("queue", label.to_owned());
+        let labels = std::slice::from_ref(&queue);
+        let partitions = if partitions > 1 {
+            (0..partitions)
+                .map(|p| {
+                    let at = [queue.clone(), Label::new("partition", p.to_string())];
+                    Scope::register(|name| names::per_partition(name).into(), &at)
+                })
                 .collect()
+        } else {
+            Vec::new()
         };
-        let operation = |op: &'static str| histogram!(names::OPERATION_DURATION, "queue" => label.to_owned(), "op" => op);
+        let levels = if levels > 1 {
+            (0..levels)
+                .map(|level| {
+                    let value = match level_names {
+                        all if all.len() == levels => SharedString::const_str(all[level]),
+                        _ => level.to_string().into(),
+                    };
+                    let at = [queue.clone(), Label::new("priority", value)];
+                    Scope::register(|name| names::per_priority(name).into(), &at)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let operation = |op: &'static str| {
+            let at = [queue.clone(), Label::new("op", op)];
+            metrics::histogram!(names::OPERATION_DURATION, at.iter())
+        };
+        let log = persisted.then(|| Log {
+            bytes_written: metrics::counter!(names::WAL_BYTES_WRITTEN, labels.iter()),
+            fsyncs: metrics::counter!(names::WAL_FSYNCS, labels.iter()),
+            disk_bytes: metrics::gauge!(names::WAL_DISK_BYTES, labels.iter()),
+            unacked: metrics::gauge!(names::UNACKED, labels.iter()),
+        });
         Self {
             label: label.to_owned(),
-            queue: Scope::register(&[queue()]),
-            partitions: per("partition", partitions),
-            levels: per("priority", levels),
+            queue: Scope::register(SharedString::const_str, labels),
+            partitions,
+            levels,
             push_duration: operation("push"),
             pop_duration: operation("pop"),
-            batches_processed: counter!(names::BATCHES_PROCESSED, "queue" => label.to_owned()),
-            processing_failures: counter!(names::PROCESSING_FAILURES, "queue" => label.to_owned()),
-            processing_duration: histogram!(names::PROCESSING_DURATION, "queue" => label.to_owned()),
-            wal: persisted.then(|| {
-                (
-                    counter!(names::WAL_BYTES_WRITTEN, "queue" => label.to_owned()),
-                    counter!(names::WAL_FSYNCS, "queue" => label.to_owned()),
-                )
-            }),
+            time_in_queue: metrics::histogram!(names::TIME_IN_QUEUE, labels.iter()),
+            processing: Processing::register(labels),
+            log,
         }
     }
 
-    /// The write-ahead log's totals (persisted queues).
-    pub(crate) fn publish_log(&self, bytes_written: u64, fsyncs: u64) {
-        if let Some((bytes, syncs)) = &self.wal {
-            bytes.absolute(bytes_written);
-            syncs.absolute(fsyncs);
+    /// The write-ahead log's figures (persisted queues).
+    pub(crate) fn publish_log(&self, figures: &LogFigures) {
+        if let Some(log) = &self.log {
+            log.bytes_written.absolute(figures.bytes_written);
+            log.fsyncs.absolute(figures.fsyncs);
+            log.disk_bytes.set(figures.disk_bytes as f64);
+            log.unacked.set(figures.unacked as f64);
         }
     }
 

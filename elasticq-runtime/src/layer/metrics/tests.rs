@@ -76,16 +76,34 @@ fn counters_and_gauges_follow_the_engine_exactly() {
     let at = [("queue", "orders")];
     assert_eq!(counter(&series, names::ENQUEUED, &at), 4);
     assert_eq!(counter(&series, names::DEQUEUED, &at), 1);
-    assert_eq!(counter(&series, names::REJECTED, &at), 1);
+    assert_eq!(rejected(&series, &at), [1, 0, 0, 0], "full");
     assert_eq!(counter(&series, names::RESIZES, &at), 1, "grew from 2 to 4");
     assert_eq!(gauge(&series, names::DEPTH, &at), 3.0);
     assert_eq!(gauge(&series, names::CAPACITY, &at), 4.0);
+    assert_eq!(gauge(&series, names::MAX_CAPACITY, &at), 4.0);
 
     queue.drain();
+    queue.close();
+    let _ = queue.push(9); // refused: closed
+    let _ = queue.push_batch([10, 11]); // both refused: closed
     drop(queue); // publishes its last values
     let series = read(&snapshotter);
     assert_eq!(counter(&series, names::DEQUEUED, &at), 4);
     assert_eq!(gauge(&series, names::DEPTH, &at), 0.0);
+    assert_eq!(rejected(&series, &at), [1, 3, 0, 0], "full, then closed");
+}
+
+/// The `rejected` counters at `at`, by reason (in the order of `names::REASONS`).
+fn rejected(series: &Series, at: &[(&str, &str)]) -> [u64; 4] {
+    rejected_as(series, names::REJECTED, at)
+}
+
+fn rejected_as(series: &Series, name: &str, at: &[(&str, &str)]) -> [u64; 4] {
+    names::REASONS.map(|reason| {
+        let mut with_reason = at.to_vec();
+        with_reason.push(("reason", reason));
+        counter(series, name, &with_reason)
+    })
 }
 
 #[test]
@@ -108,7 +126,7 @@ fn partitions_and_levels_have_their_own_series() {
             let p = p.to_string();
             counter(
                 &series,
-                names::ENQUEUED,
+                &names::per_partition(names::ENQUEUED),
                 &[("queue", "telemetry"), ("partition", &p)],
             )
         })
@@ -141,8 +159,13 @@ fn partitions_and_levels_have_their_own_series() {
     jobs.pop(); // the highest level first
     jobs.publish_metrics();
     let series = read(&snapshotter);
-    let level =
-        |name: &str, level: &str| counter(&series, name, &[("queue", "jobs"), ("priority", level)]);
+    let level = |name: &str, level: &str| {
+        counter(
+            &series,
+            &names::per_priority(name),
+            &[("queue", "jobs"), ("priority", level)],
+        )
+    };
     assert_eq!(
         [
             level(names::ENQUEUED, "0"),
@@ -158,12 +181,22 @@ fn partitions_and_levels_have_their_own_series() {
     assert_eq!(
         gauge(
             &series,
-            names::DEPTH,
+            &names::per_priority(names::DEPTH),
             &[("queue", "jobs"), ("priority", "2")]
         ),
         1.0
     );
-    assert_eq!(counter(&series, names::REJECTED, &[("queue", "jobs")]), 1);
+    assert_eq!(
+        rejected(&series, &[("queue", "jobs")]),
+        [0, 0, 1, 0],
+        "invalid priority"
+    );
+    // 3 levels of the default maximum each.
+    let max = Config::new().get_max_capacity() as f64;
+    assert_eq!(
+        gauge(&series, names::MAX_CAPACITY, &[("queue", "jobs")]),
+        3.0 * max
+    );
 }
 
 #[derive(Debug, PartialEq)]
@@ -261,5 +294,249 @@ fn evictions_and_queued_weight_are_exported() {
     assert_eq!(counter(&series, names::ENQUEUED, &at), 3);
     assert_eq!(counter(&series, names::REDELIVERED, &at), 0);
     assert_eq!(gauge(&series, names::BYTES, &at), 12.0, "three + fifteen");
+    assert_eq!(gauge(&series, names::DEPTH, &at), 2.0);
+}
+
+/// A message with a key (2 partitions) and a named priority (3 levels).
+#[derive(Debug, PartialEq)]
+struct Task {
+    key: u32,
+    urgency: u8,
+}
+
+impl crate::message::Message for Task {
+    type Queue = ();
+    type Lanes<E: crate::layer::Lane<Self>> = PriorityLevels<Self, E>;
+    const NAME: &'static str = "Task";
+    fn route(&self) -> Option<u64> {
+        Some(crate::engine::stable_hash(&self.key))
+    }
+}
+
+impl crate::message::Prioritized for Task {
+    type Level = u8;
+    const LEVELS: usize = 3;
+    const LEVEL_NAMES: &'static [&'static str] = &["low", "normal", "high"];
+    fn priority(&self) -> Option<usize> {
+        Self::level_index(&self.urgency)
+    }
+    fn level_index(level: &u8) -> Option<usize> {
+        (usize::from(*level) < 3).then_some(usize::from(*level))
+    }
+}
+
+/// Every label set's value of `name`, summed.
+fn sum(series: &Series, name: &str) -> f64 {
+    series
+        .iter()
+        .filter(|((present, _), _)| present == name)
+        .map(|(_, value)| match value {
+            DebugValue::Counter(value) => *value as f64,
+            DebugValue::Gauge(value) => value.into_inner(),
+            DebugValue::Histogram(_) => panic!("{name} is a histogram"),
+        })
+        .sum()
+}
+
+#[test]
+fn summing_a_series_over_its_labels_counts_each_message_once() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = metrics::with_local_recorder(&recorder, || {
+        let lanes: Partitioned<Task, PriorityLevels<Task, LockedQueue<Task>>> =
+            Partitioned::with_config(Config::new().partitions(2)).unwrap();
+        Instrumented::new(lanes, "tasks")
+    });
+    let mut accepted = 0u64;
+    for n in 0..30u32 {
+        // Two in ten (n % 10 of 3 and 7) have urgency 3, outside the levels: refused.
+        let urgency = (n % 10) as u8 % 4;
+        if queue.push(Task { key: n, urgency }).is_ok() {
+            accepted += 1;
+        }
+    }
+    for _ in 0..7 {
+        queue.pop().unwrap();
+    }
+    queue.close();
+    let _ = queue.push(Task { key: 0, urgency: 0 });
+    queue.publish_metrics();
+    let series = read(&snapshotter);
+    let stats = queue.stats();
+    assert_eq!(stats.enqueued, accepted);
+    assert_eq!(stats.rejected, 30 - accepted + 1);
+
+    // The queue-wide series, the per-partition ones and the per-level ones each count every
+    // message once: summed over all their labels, they give the same totals.
+    for name in [
+        names::ENQUEUED.to_owned(),
+        names::per_partition(names::ENQUEUED),
+        names::per_priority(names::ENQUEUED),
+    ] {
+        assert_eq!(sum(&series, &name), accepted as f64, "{name}");
+    }
+    for name in [
+        names::DEQUEUED.to_owned(),
+        names::per_partition(names::DEQUEUED),
+        names::per_priority(names::DEQUEUED),
+    ] {
+        assert_eq!(sum(&series, &name), 7.0, "{name}");
+    }
+    for name in [
+        names::DEPTH.to_owned(),
+        names::per_partition(names::DEPTH),
+        names::per_priority(names::DEPTH),
+    ] {
+        assert_eq!(sum(&series, &name), (accepted - 7) as f64, "{name}");
+    }
+    // Refusals by reason add up to every refusal: 6 invalid priorities, 1 closed.
+    assert_eq!(accepted, 24);
+    assert_eq!(sum(&series, names::REJECTED), stats.rejected as f64);
+    assert_eq!(rejected(&series, &[("queue", "tasks")]), [0, 1, 6, 0]);
+    // The levels are labelled by their names.
+    for (level, name) in ["low", "normal", "high"].into_iter().enumerate() {
+        assert_eq!(
+            counter(
+                &series,
+                &names::per_priority(names::ENQUEUED),
+                &[("queue", "tasks"), ("priority", name)]
+            ),
+            stats.levels[level].enqueued,
+            "{name}"
+        );
+    }
+    // The maximum: 2 partitions of 3 levels, each of the default maximum.
+    let max = Config::new().get_max_capacity() as f64;
+    assert_eq!(sum(&series, names::MAX_CAPACITY), 6.0 * max);
+    assert_eq!(
+        sum(&series, &names::per_partition(names::MAX_CAPACITY)),
+        6.0 * max
+    );
+}
+
+#[test]
+fn every_series_has_help_text_and_a_unit() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = metrics::with_local_recorder(&recorder, || {
+        let levels: PriorityLevels<Job, LockedQueue<Job>> =
+            PriorityLevels::with_config(Config::new()).unwrap();
+        Instrumented::new(levels, "described")
+    });
+    queue.push(Job { urgency: 1 }).unwrap();
+    queue.publish_metrics();
+    let snapshot = snapshotter.snapshot().into_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, unit, description, _) in snapshot {
+        let name = key.key().name().to_owned();
+        assert!(unit.is_some(), "{name} has no unit");
+        assert!(
+            description.is_some_and(|help| !help.is_empty()),
+            "{name} has no help text"
+        );
+        seen.insert(name);
+    }
+    for name in [
+        names::ENQUEUED,
+        names::REJECTED,
+        names::MAX_CAPACITY,
+        names::BATCHES_PROCESSED,
+        names::PROCESSING_RETRIES,
+        names::DEAD_LETTERED,
+        names::PROCESSING_DROPPED,
+        names::ACK_FAILURES,
+        names::TIME_IN_QUEUE,
+    ] {
+        assert!(seen.contains(name), "{name} is not registered");
+    }
+    assert!(seen.contains(&names::per_priority(names::DEPTH)));
+}
+
+#[test]
+fn processor_events_are_counted() {
+    use crate::queue::ProcessingEvent;
+    use std::time::Duration;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = metrics::with_local_recorder(&recorder, || {
+        Instrumented::new(LockedQueue::<u8>::new(Config::new()).unwrap(), "worked")
+    });
+    let events = [
+        ProcessingEvent::Failed,
+        ProcessingEvent::Retried,
+        ProcessingEvent::Processed {
+            took: Duration::from_millis(2),
+        },
+        ProcessingEvent::Failed,
+        ProcessingEvent::Retried,
+        ProcessingEvent::Failed,
+        ProcessingEvent::DeadLettered { messages: 5 },
+        ProcessingEvent::Dropped { messages: 2 },
+        ProcessingEvent::AckFailed,
+    ];
+    for event in events {
+        queue.processing_event(event);
+    }
+    let series = read(&snapshotter);
+    let at = [("queue", "worked")];
+    assert_eq!(counter(&series, names::BATCHES_PROCESSED, &at), 1);
+    assert_eq!(counter(&series, names::PROCESSING_FAILURES, &at), 3);
+    assert_eq!(counter(&series, names::PROCESSING_RETRIES, &at), 2);
+    assert_eq!(counter(&series, names::DEAD_LETTERED, &at), 5);
+    assert_eq!(counter(&series, names::PROCESSING_DROPPED, &at), 2);
+    assert_eq!(counter(&series, names::ACK_FAILURES, &at), 1);
+    match series.get(&(names::PROCESSING_DURATION.to_owned(), labels(&at))) {
+        Some(DebugValue::Histogram(values)) => assert_eq!(values.len(), 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg(feature = "persist")]
+#[test]
+fn a_persisted_queue_reports_its_log_and_unacknowledged_deliveries() {
+    use crate::message::Recorded;
+    use crate::persist::doc::{log_dir, Job as Durable};
+    use crate::persist::{PersistOptions, Persistent};
+
+    let dir = log_dir("metrics-log");
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = metrics::with_local_recorder(&recorder, || {
+        let persisted = Persistent::<Durable, LockedQueue<Recorded<Durable>>>::open(
+            Config::new(),
+            PersistOptions::new(&dir),
+        )
+        .unwrap();
+        Instrumented::new(persisted, "outbox")
+    });
+    for n in 0..4 {
+        queue.push(Durable(n)).unwrap();
+    }
+    let held = queue.pop_delivery().unwrap(); // delivered, not acknowledged
+    let second = queue.pop_delivery().unwrap();
+    assert_eq!(queue.pop(), Some(Durable(2))); // acknowledged as it is taken
+    queue.publish_metrics();
+    let series = read(&snapshotter);
+    let at = [("queue", "outbox")];
+    let log = queue.persist_stats();
+    assert_eq!(gauge(&series, names::UNACKED, &at), 2.0);
+    assert_eq!(
+        gauge(&series, names::WAL_DISK_BYTES, &at),
+        log.disk_bytes as f64
+    );
+    assert!(log.disk_bytes > 0);
+    assert_eq!(
+        counter(&series, names::WAL_BYTES_WRITTEN, &at),
+        log.bytes_written
+    );
+    assert_eq!(counter(&series, names::WAL_FSYNCS, &at), log.fsyncs);
+    assert_eq!(gauge(&series, names::DEPTH, &at), 1.0);
+
+    second.ack().unwrap();
+    held.nack(); // back in the queue: queued, no longer a delivery
+    queue.publish_metrics();
+    let series = read(&snapshotter);
+    assert_eq!(gauge(&series, names::UNACKED, &at), 0.0);
     assert_eq!(gauge(&series, names::DEPTH, &at), 2.0);
 }

@@ -511,13 +511,14 @@ impl PartitionLog {
         Ok(())
     }
 
-    /// Segment files and their total size.
-    pub(crate) fn disk(&self) -> (usize, u64) {
+    /// Segment files, their total size, and the message records in them not acknowledged.
+    pub(crate) fn disk(&self) -> (usize, u64, u64) {
         let state = self.state.lock();
         let prepared = state.prepared.as_ref().map_or(0, |p| p.bytes);
         (
             state.segments.len() + usize::from(state.prepared.is_some()),
             state.segments.iter().map(|s| s.bytes).sum::<u64>() + prepared,
+            state.segments.iter().map(SegmentInfo::live).sum(),
         )
     }
 
