@@ -365,7 +365,7 @@ fn the_example_serves_every_series_over_http() {
         names::per_priority(names::DEPTH)
     )));
     // No queue-wide series carries a partition or a level: they would be counted twice.
-    for ((name, labels), _) in &samples {
+    for (name, labels) in samples.keys() {
         if name.starts_with("elasticq_partition_") || name.starts_with("elasticq_priority_") {
             continue;
         }
@@ -401,6 +401,18 @@ fn the_example_serves_every_series_over_http() {
             "{at:?}"
         );
     }
+
+    // Time in queue: each sampled push's message is followed to its pop unless its lane
+    // already follows one, so between 1 and `pushes_timed` values, each a stay of a real
+    // message (the processor took them all: none is still followed but the tail's).
+    let waited = format!("{}_count", names::TIME_IN_QUEUE);
+    let followed = value(&samples, &waited, &mqtt);
+    assert!(
+        followed >= 1.0 && followed <= pushes_timed as f64,
+        "{followed} values of {pushes_timed} sampled pushes"
+    );
+    let waited_sum = format!("{}_sum", names::TIME_IN_QUEUE);
+    assert!(value(&samples, &waited_sum, &mqtt) > 0.0);
 
     // The processor's series: batches and the duration of each accepted call, and exactly the
     // FLAKY_CALLS failed tries (each retried, none dead-lettered).

@@ -50,7 +50,7 @@ CONSTANTS
     MaxCap,              \* Config::max_capacity
     Growth,              \* Config::growth_factor (an integer here)
     ShrinkNum, ShrinkDen, \* Config::shrink_threshold = ShrinkNum / ShrinkDen
-    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:80): 64, or 1 under loom
+    ShrinkCheckInterval, \* SHRINK_CHECK_INTERVAL (mod.rs:81): 64, or 1 under loom
     SeedOrder,           \* FALSE: the engine as written. TRUE: the negative check, the
                          \* seed crate's order (a consumer trusts the tail index, not the
                          \* slot's stamp, and may read a reserved slot before it is written)
@@ -120,8 +120,8 @@ NewSeg(c) == [cap |-> c, head |-> 0, tail |-> 0,
 
 VARIABLES
     segs,       \* every segment ever linked, by id (link order); chain order = id order
-    qhead,      \* LockFreeQueue::head (mod.rs:128)
-    qtail,      \* LockFreeQueue::tail (mod.rs:129)
+    qhead,      \* LockFreeQueue::head (mod.rs:129)
+    qtail,      \* LockFreeQueue::tail (mod.rs:130)
     lc,         \* per thread: pc and the locals of the Rust functions it is in
     stopped,    \* the thread that stopped for good, or NoStop
     \* ghost state, for the properties only
@@ -159,7 +159,7 @@ Terminated == \A p \in Procs : lc[p].pc = "Done"
 
 Init ==
     /\ segs = << NewSeg(InitCap) >>
-    /\ qhead = 1 /\ qtail = 1                          \* LockFreeQueue::new (mod.rs:182-189)
+    /\ qhead = 1 /\ qtail = 1                          \* LockFreeQueue::new (mod.rs:185-192)
     /\ lc = [p \in Procs |-> Idle(IF p \in Producers THEN "P_push" ELSE "C_pop")]
     /\ stopped = NoStop
     /\ sent = [p \in Producers |-> 0]
@@ -183,27 +183,27 @@ Me(self) == lc[self]
 (* Returns. They end a call: the guard is dropped (unpin, done in Frame)   *)
 (* and the locals are forgotten.                                            *)
 (***************************************************************************)
-(* push returned Err(Full) (mod.rs:239-241): the producer tries again, as        *)
-(* push_timeout's wait loop does (mod.rs:477-489), re-pinning each time.        *)
+(* push returned Err(Full) (mod.rs:243-245): the producer tries again, as        *)
+(* push_timeout's wait loop does (mod.rs:506-518), re-pinning each time.        *)
 PushFull(self) == Set(self, Idle("P_push"))
-(* pop returned Some (mod.rs:339): the consumer pops again. *)
+(* pop returned Some (mod.rs:344): the consumer pops again. *)
 PopSome(self) == Set(self, Idle("C_pop"))
-(* pop returned None (mod.rs:351, or mod.rs:356's `?`): the consumer pops again, or    *)
+(* pop returned None (mod.rs:356, or mod.rs:361's `?`): the consumer pops again, or    *)
 (* stops once every message has been popped (as a drain loop does): a finished run is *)
 (* a legitimate end state.                                                             *)
 PopNone(self) == Set(self, Idle(IF AllDelivered THEN "Done" ELSE "C_pop"))
 
 (* advance_head returns `n` (resize.rs:237 or resize.rs:239) to its caller: the         *)
 (* Exhausted branch of pop_pinned pops from it (`current = self.advance_head(..)`,      *)
-(* mod.rs:357); retire_if_exhausted (resize.rs:199) ignores it and the pop returns Some *)
-(* (mod.rs:333,339).                                                                    *)
+(* mod.rs:362); retire_if_exhausted (resize.rs:199) ignores it and the pop returns Some *)
+(* (mod.rs:338,344).                                                                    *)
 AdvReturn(self, n) ==
     IF Me(self).retA = "exh"
     THEN Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = n])
     ELSE PopSome(self)
 
 (* shrink_if_sparse / restore_if_short return to their caller: pop_pinned's Ok branch  *)
-(* returns Some (mod.rs:337-339), its Empty branch None (mod.rs:345-351), advance_head *)
+(* returns Some (mod.rs:342-344), its Empty branch None (mod.rs:350-356), advance_head *)
 (* returns `next` (resize.rs:233-237).                                                  *)
 ResizeReturn(self) ==
     CASE Me(self).retR = "pop_some" -> PopSome(self)
@@ -211,8 +211,8 @@ ResizeReturn(self) ==
       [] Me(self).retR = "adv"      -> AdvReturn(self, Me(self).an)
 
 (* successor returned Some(n) (resize.rs:73): push_pinned moves on to it              *)
-(* (mod.rs:279); pop_pinned's Exhausted branch calls advance_head(current, n)        *)
-(* (mod.rs:356-357); shrink_if_sparse / restore_if_short ignore it (replace,   *)
+(* (mod.rs:283); pop_pinned's Exhausted branch calls advance_head(current, n)        *)
+(* (mod.rs:361-362); shrink_if_sparse / restore_if_short ignore it (replace,   *)
 (* resize.rs:182) and return.                                                        *)
 SuccSome(self, n) ==
     LET me == Me(self)
@@ -222,7 +222,7 @@ SuccSome(self, n) ==
          [] me.retS = "resize" -> ResizeReturn(self)
 
 (* successor returned None: link_successor found no room (resize.rs:68's `?`):         *)
-(* push_pinned returns Err (mod.rs:280), pop_pinned returns None (mod.rs:356's `?`),   *)
+(* push_pinned returns Err (mod.rs:284), pop_pinned returns None (mod.rs:361's `?`),   *)
 (* the resize calls return.                                                            *)
 SuccNone(self) ==
     CASE Me(self).retS = "push" -> PushFull(self)
@@ -249,7 +249,7 @@ AtMaxNow == Queued = MaxCap
 (* The last conjunct of every action of thread self: the thread has not stopped, and   *)
 (* what the step also does to the ghost and reclamation state:                           *)
 (*  pins: a ring retired in this step is kept for every thread pinned now; a call that   *)
-(*    ends drops its guard (push mod.rs:233, pop mod.rs:304).                             *)
+(*    ends drops its guard (push mod.rs:237, pop mod.rs:308).                             *)
 (*  atMax: whether one of the steps of the current decisive check saw MaxCap queued      *)
 (*    (each step evaluates Queued in the state it reads).                                 *)
 (*  fullOK: a push that returns Full (back to P_push without a new Ok) had atMax.         *)
@@ -275,10 +275,10 @@ Frame(self) ==
 (***************************************************************************)
 Msg(self) == <<self, sent[self] + 1>>
 
-(* push: `let guard = reclaim::pin();` (mod.rs:231) and push_pinned's                *)
-(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:256).              *)
+(* push: `let guard = reclaim::pin();` (mod.rs:235) and push_pinned's                *)
+(* `let mut current = self.tail.load(Ordering::Acquire);` (mod.rs:260).              *)
 (* Not modelled: the room gate (room.rs). For each ring it loads, push_pinned hands  *)
-(* the value back when the ring is gated (mod.rs:263-267), and the push is admitted  *)
+(* the value back when the ring is gated (mod.rs:267-271), and the push is admitted  *)
 (* against max_capacity (a counter shared with held places) before it pushes; and    *)
 (* link_successor loads `armed` to gate the successor (resize.rs:96-98). The queue   *)
 (* modelled here never reserves and has no weight hook, byte bound or drop_oldest,   *)
@@ -293,7 +293,7 @@ PushStart(self) ==
 
 (* After each load of the tail word, Segment::push's loop head checks the seal bit:    *)
 (* `if tail & SEALED != 0 { return Err(Rejected::Sealed(value)) }` (segment.rs:192-194) *)
-(* and push_pinned calls successor (mod.rs:270,278). A local test, folded into the     *)
+(* and push_pinned calls successor (mod.rs:274,282). A local test, folded into the     *)
 (* step of the load.                                                                   *)
 GotTail(self, w) ==
     LET me == Me(self)
@@ -322,7 +322,7 @@ SegPushLoadStamp(self) ==
 (*     (segment.rs:201-206); Err(current) => `tail = current` (segment.rs:218-219).   *)
 (*  stamp + one_lap == tail + 1: `let head = self.head.load(Ordering::SeqCst);`       *)
 (*     (segment.rs:228); `head + one_lap == tail` => Err(Rejected::Full)              *)
-(*     (segment.rs:229-230), and push_pinned calls seal_full (mod.rs:271-273);        *)
+(*     (segment.rs:229-230), and push_pinned calls seal_full (mod.rs:275-277);        *)
 (*     otherwise `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:233).         *)
 (*  else: `tail = self.tail.load(Ordering::Relaxed)` (segment.rs:237).                *)
 SegPushDecide(self) ==
@@ -367,7 +367,7 @@ SegPushWrite(self) ==
        /\ Frame(self)
 
 (* Segment::push: `slot.stamp.store(tail + 1, Ordering::Release); return Ok(())`      *)
-(* (segment.rs:215-216); push returns Ok (mod.rs:235-237) and drops the guard.         *)
+(* (segment.rs:215-216); push returns Ok (mod.rs:239-241) and drops the guard.         *)
 SegPushPublish(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -379,7 +379,7 @@ SegPushPublish(self) ==
        /\ Frame(self)
 
 (* seal_full: `if segment.is_sealed() { return true; }` (resize.rs:41-43; the load is  *)
-(* segment.rs:172), and true sends push_pinned to successor (mod.rs:273,278);          *)
+(* segment.rs:172), and true sends push_pinned to successor (mod.rs:277,282);          *)
 (* otherwise `let (held, last) = self.held(guard);` (resize.rs:47); a `last` that is  *)
 (* not this ring means it was replaced meanwhile: true, to successor (resize.rs:48-50). *)
 SealFullIsSealed(self) ==
@@ -393,7 +393,7 @@ SealFullIsSealed(self) ==
 
 (* seal_full: `segment.seal();` (resize.rs:54), Segment::seal's                     *)
 (* `self.tail.fetch_or(SEALED, Ordering::SeqCst)` (segment.rs:178), then `true`     *)
-(* (resize.rs:55): push_pinned calls successor (mod.rs:278).                         *)
+(* (resize.rs:55): push_pinned calls successor (mod.rs:282).                         *)
 SealFullSeal(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -410,7 +410,7 @@ SealFullSeal(self) ==
 (***************************************************************************)
 (* After the walk: `return (held, current)` (resize.rs:31-32), to                     *)
 (*  seal_full: `if held >= max { return false; }` (resize.rs:51-52): push_pinned       *)
-(*     returns Err, push returns Full (mod.rs:273-274); otherwise the seal.            *)
+(*     returns Err, push returns Full (mod.rs:277-278); otherwise the seal.            *)
 (*  link_successor: `if !ptr::eq(last, segment)` => load `next` (resize.rs:81-83);     *)
 (*     `let room = max.saturating_sub(held); if room == 0 { return None; }`            *)
 (*     (resize.rs:85-87); otherwise on to final_count (resize.rs:89).                  *)
@@ -584,22 +584,22 @@ SuccCasTail(self) ==
 (***************************************************************************)
 (*                              CONSUMERS                                  *)
 (***************************************************************************)
-(* pop: `let guard = reclaim::pin();` (mod.rs:302) and pop_pinned's                 *)
-(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:320).             *)
+(* pop: `let guard = reclaim::pin();` (mod.rs:306) and pop_pinned's                 *)
+(* `let mut current = self.head.load(Ordering::Acquire);` (mod.rs:324).             *)
 PopStart(self) ==
     /\ Me(self).pc = "C_pop"
     /\ Set(self, [Idle("C_segLoadHead") EXCEPT !.cur = qhead])
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:246) *)
+(* Segment::pop: `let mut head = self.head.load(Ordering::Relaxed);` (segment.rs:247) *)
 SegPopLoadHead(self) ==
     /\ Me(self).pc = "C_segLoadHead"
     /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
     /\ UNCHANGED core
     /\ Frame(self)
 
-(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:250).   *)
+(* Segment::pop: `let stamp = slot.stamp.load(Ordering::Acquire);` (segment.rs:251).   *)
 (* SeedOrder (the negative check): the consumer loads the tail index instead and takes *)
 (* the slot when it differs from head, whether or not the producer has written it yet. *)
 SegPopLoadStamp(self) ==
@@ -612,9 +612,9 @@ SegPopLoadStamp(self) ==
        /\ UNCHANGED core
        /\ Frame(self)
 
-(* The head CAS that claims position h of segment c (segment.rs:252-257):             *)
+(* The head CAS that claims position h of segment c (segment.rs:253-258):             *)
 (* Ok => the slot is this thread's (ghost: record the claim order); Err(current) =>    *)
-(* `head = current` (segment.rs:268-269).                                              *)
+(* `head = current` (segment.rs:269-270).                                              *)
 ClaimHead(self, c, h) ==
     LET me == Me(self)
         s == segs[c]
@@ -629,8 +629,8 @@ ClaimHead(self, c, h) ==
        ELSE /\ Set(self, [me EXCEPT !.pc = "C_loadStamp", !.loc = s.head, !.v = 0])
             /\ UNCHANGED <<segs, claimHi, fifoOK>>
 
-(* pop_pinned, Err(Drained::Empty) (mod.rs:341-351): shrink_if_sparse above the       *)
-(* minimum (mod.rs:345-346), restore_if_short below it (mod.rs:347-348), then return  *)
+(* pop_pinned, Err(Drained::Empty) (mod.rs:346-356): shrink_if_sparse above the       *)
+(* minimum (mod.rs:350-351), restore_if_short below it (mod.rs:352-353), then return  *)
 (* None.                                                                              *)
 OnEmpty(self) ==
     LET me == Me(self)
@@ -640,14 +640,14 @@ OnEmpty(self) ==
        ELSE IF cap < MinCap THEN Set(self, [r EXCEPT !.pc = "R_tail"])
        ELSE PopNone(self)
 
-(* Segment::pop, the three branches on the stamp (segment.rs:251-292):               *)
+(* Segment::pop, the three branches on the stamp (segment.rs:252-293):               *)
 (*  stamp == head + 1: claim (ClaimHead).                                             *)
-(*  stamp == head: `let tail = self.tail.load(Ordering::SeqCst);` (segment.rs:278);   *)
-(*     `tail & !SEALED == head` => Exhausted if sealed, else Empty (segment.rs:279-  *)
-(*     276); otherwise a producer is mid-write: reload head (segment.rs:287).         *)
-(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:291).                *)
+(*  stamp == head: `let tail = self.tail.load(Ordering::SeqCst);` (segment.rs:279);   *)
+(*     `tail & !SEALED == head` => Exhausted if sealed, else Empty (segment.rs:280-  *)
+(*     276); otherwise a producer is mid-write: reload head (segment.rs:288).         *)
+(*  else: `head = self.head.load(Ordering::Relaxed)` (segment.rs:292).                *)
 (* Exhausted: pop_pinned calls `self.successor(current, segment, guard)?`             *)
-(* (mod.rs:353-356).                                                                  *)
+(* (mod.rs:358-361).                                                                  *)
 SegPopDecide(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -688,7 +688,7 @@ SegPopDecideSeed(self) ==
        /\ Frame(self)
 
 (* Segment::pop, a producer mid-write: `head = self.head.load(Ordering::Relaxed)`      *)
-(* (segment.rs:287).                                                                   *)
+(* (segment.rs:288).                                                                   *)
 SegPopReloadHead(self) ==
     /\ Me(self).pc = "C_reloadHead"
     /\ Set(self, [Me(self) EXCEPT !.pc = "C_loadStamp", !.loc = segs[Me(self).cur].head])
@@ -696,7 +696,7 @@ SegPopReloadHead(self) ==
     /\ Frame(self)
 
 (* Segment::pop: `let value = slot.value.with(|cell| cell.read().assume_init())`       *)
-(* (segment.rs:263). The read moves the value out: the model clears the cell, so a     *)
+(* (segment.rs:264). The read moves the value out: the model clears the cell, so a     *)
 (* read of a slot not (yet) written yields NoMsg, which delivers nothing.              *)
 SegPopRead(self) ==
     LET me == Me(self)
@@ -715,7 +715,7 @@ SegPopRead(self) ==
        /\ Frame(self)
 
 (* Segment::pop: `slot.stamp.store(head.wrapping_add(self.one_lap) & !SEALED, Release)` *)
-(* and `return Ok((value, index))` (segment.rs:264-266).                                *)
+(* and `return Ok((value, index))` (segment.rs:265-267).                                *)
 SegPopFreeSlot(self) ==
     LET me == Me(self)
         c  == me.cur
@@ -726,10 +726,10 @@ SegPopFreeSlot(self) ==
        /\ UNCHANGED <<qhead, qtail, sent, delivered, claimHi, fifoOK, assertOK, emptyRead, retired>>
        /\ Frame(self)
 
-(* pop_pinned, Ok: `if !segment.next.load(Ordering::Acquire).is_null()` (mod.rs:330)   *)
-(* => retire_if_exhausted (mod.rs:333); else the shrink check `index %                  *)
-(* SHRINK_CHECK_INTERVAL == 0 && segment.cap() > min` (mod.rs:334-335) =>              *)
-(* shrink_if_sparse (mod.rs:337); then `return Some(value)` (mod.rs:339).              *)
+(* pop_pinned, Ok: `if !segment.next.load(Ordering::Acquire).is_null()` (mod.rs:335)   *)
+(* => retire_if_exhausted (mod.rs:338); else the shrink check `index %                  *)
+(* SHRINK_CHECK_INTERVAL == 0 && segment.cap() > min` (mod.rs:339-340) =>              *)
+(* shrink_if_sparse (mod.rs:342); then `return Some(value)` (mod.rs:344).              *)
 PopOkLoadNext(self) ==
     LET me == Me(self)
         s  == segs[me.cur]

@@ -3,6 +3,7 @@
 //! at fault, with what to write instead. [`message`] and [`queue_decl`] run the rules of
 //! their site in a fixed order, which is the order the errors are reported in.
 
+use elasticq_runtime::__private::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
 use elasticq_runtime::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 use proc_macro2::Span;
 use syn::spanned::Spanned as _;
@@ -22,6 +23,7 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
     owns_its_data(message, errors);
     sizes(&message.attrs, errors);
     partitions_in_range(&message.attrs, errors);
+    segment_bytes_in_range(&message.attrs, errors);
     fair_pops_at_least_once(&message.attrs, errors);
     levels_in_range(message, errors);
     variant_levels_in_range(message, errors);
@@ -44,6 +46,7 @@ pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
     message_is_a_type(decl, errors);
     sizes(&decl.attrs, errors);
     partitions_in_range(&decl.attrs, errors);
+    segment_bytes_in_range(&decl.attrs, errors);
     fair_pops_at_least_once(&decl.attrs, errors);
     let message = quote::ToTokens::to_token_stream(&decl.message)
         .to_string()
@@ -179,6 +182,38 @@ fn partitions_in_range(attrs: &QueueAttrs, errors: &mut Errors) {
             );
         }
     }
+}
+
+/// `persist(segment_bytes = N)` with N within the log's limits (what
+/// `PersistOptions::segment_bytes` accepts at run time).
+fn segment_bytes_in_range(attrs: &QueueAttrs, errors: &mut Errors) {
+    let Some(Spanned { value, span }) = &attrs.segment_bytes else {
+        return;
+    };
+    if !(MIN_SEGMENT_BYTES..=MAX_SEGMENT_BYTES).contains(value) {
+        errors.at(
+            *span,
+            format!(
+                "`segment_bytes` must be between {} (4 KiB) and {} (1 GiB); the default is \
+                 16_777_216 (16 MiB)",
+                grouped(MIN_SEGMENT_BYTES),
+                grouped(MAX_SEGMENT_BYTES)
+            ),
+        );
+    }
+}
+
+/// `n` written as a Rust literal with `_` between groups of three digits.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('_');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn fair_pops_at_least_once(attrs: &QueueAttrs, errors: &mut Errors) {

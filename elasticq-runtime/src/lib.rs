@@ -71,7 +71,7 @@ pub use codec::{serde_decode, serde_encode};
 pub use config::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 pub use engine::{
     stable_hash, Engine, Entry, Hooks, LockFreeQueue, LockedQueue, MapQueue, NoRoom, Put, Room,
-    StableHasher,
+    StableHasher, TimeInQueue,
 };
 pub use error::{Error, PopError, PushError};
 #[cfg(feature = "metrics")]
@@ -115,6 +115,7 @@ pub mod __private {
     pub use crate::codec::{decode_varint, encode_varint};
     pub use crate::layer::{RefusalLanes, Retried};
     pub use crate::message::Durable;
+    pub use crate::persist::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
     pub use crate::queue::Signals;
     pub use crate::wait::{Signal, Waiter};
 }

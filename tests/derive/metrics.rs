@@ -121,32 +121,104 @@ fn queue_partition_and_priority_series_are_exact() {
     let q = [("queue", "publish")];
     assert_eq!(counter(&series, names::ENQUEUED, &q), 5);
     assert_eq!(counter(&series, names::DEQUEUED, &q), 1);
-    assert_eq!(counter(&series, names::REJECTED, &q), 1);
+    let full = [("queue", "publish"), ("reason", "full")];
+    assert_eq!(counter(&series, names::REJECTED, &full), 1);
+    let closed = [("queue", "publish"), ("reason", "closed")];
+    assert_eq!(counter(&series, names::REJECTED, &closed), 0);
     assert_eq!(counter(&series, names::RESIZES, &q), 1);
     assert_eq!(gauge(&series, names::DEPTH, &q), 4.0);
     let stats = queue.stats();
     assert_eq!(gauge(&series, names::CAPACITY, &q), stats.capacity as f64);
+    // 2 partitions of 2 levels, each at most 4.
+    assert_eq!(gauge(&series, names::MAX_CAPACITY, &q), 16.0);
 
+    let by_partition = |name| names::per_partition(name);
     let p0 = [("queue", "publish"), ("partition", "0")];
     let p1 = [("queue", "publish"), ("partition", "1")];
-    assert_eq!(counter(&series, names::ENQUEUED, &p0), 4);
-    assert_eq!(counter(&series, names::REJECTED, &p0), 1);
-    assert_eq!(counter(&series, names::DEQUEUED, &p0), 1);
-    assert_eq!(gauge(&series, names::DEPTH, &p0), 3.0);
-    assert_eq!(counter(&series, names::ENQUEUED, &p1), 1);
-    assert_eq!(gauge(&series, names::DEPTH, &p1), 1.0);
+    let p0_full = [("queue", "publish"), ("partition", "0"), ("reason", "full")];
+    assert_eq!(counter(&series, &by_partition(names::ENQUEUED), &p0), 4);
     assert_eq!(
-        gauge(&series, names::CAPACITY, &p0),
+        counter(&series, &by_partition(names::REJECTED), &p0_full),
+        1
+    );
+    assert_eq!(counter(&series, &by_partition(names::DEQUEUED), &p0), 1);
+    assert_eq!(gauge(&series, &by_partition(names::DEPTH), &p0), 3.0);
+    assert_eq!(counter(&series, &by_partition(names::ENQUEUED), &p1), 1);
+    assert_eq!(gauge(&series, &by_partition(names::DEPTH), &p1), 1.0);
+    assert_eq!(
+        gauge(&series, &by_partition(names::CAPACITY), &p0),
         stats.partitions[0].capacity as f64
     );
+    assert_eq!(gauge(&series, &by_partition(names::MAX_CAPACITY), &p0), 8.0);
 
-    let low = [("queue", "publish"), ("priority", "0")];
-    let high = [("queue", "publish"), ("priority", "1")];
-    assert_eq!(counter(&series, names::ENQUEUED, &low), 1);
-    assert_eq!(counter(&series, names::ENQUEUED, &high), 4);
-    assert_eq!(counter(&series, names::DEQUEUED, &high), 1);
-    assert_eq!(gauge(&series, names::DEPTH, &high), 3.0);
-    assert_eq!(counter(&series, names::RESIZES, &high), 1);
+    // The levels are labelled by the `QoS` variants' names.
+    let by_level = |name| names::per_priority(name);
+    let low = [("queue", "publish"), ("priority", "AtMostOnce")];
+    let high = [("queue", "publish"), ("priority", "AtLeastOnce")];
+    assert_eq!(counter(&series, &by_level(names::ENQUEUED), &low), 1);
+    assert_eq!(counter(&series, &by_level(names::ENQUEUED), &high), 4);
+    assert_eq!(counter(&series, &by_level(names::DEQUEUED), &high), 1);
+    assert_eq!(gauge(&series, &by_level(names::DEPTH), &high), 3.0);
+    assert_eq!(counter(&series, &by_level(names::RESIZES), &high), 1);
+
+    // Each breakdown counts each message once: summed, it is the queue's count.
+    for name in [
+        names::ENQUEUED.to_owned(),
+        by_partition(names::ENQUEUED),
+        by_level(names::ENQUEUED),
+    ] {
+        let sum: u64 = series
+            .iter()
+            .filter(|((present, _), _)| *present == name)
+            .map(|(_, value)| match value {
+                DebugValue::Counter(n) => *n,
+                other => panic!("{name}: {other:?}"),
+            })
+            .sum();
+        assert_eq!(sum, 5, "{name}");
+    }
+
+    queue.close();
+    let _ = queue.push(Publish {
+        qos: QoS::AtMostOnce,
+        client: one,
+    });
+    queue.publish_metrics();
+    let series = read(&snapshotter);
+    assert_eq!(counter(&series, names::REJECTED, &closed), 1);
+    assert_eq!(counter(&series, names::REJECTED, &full), 1);
+}
+
+#[test]
+fn time_in_queue_follows_a_sampled_push_of_the_generated_api() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = Arc::new(metrics::with_local_recorder(&recorder, || {
+        PublishQueue::builder().max_capacity(1024).build().unwrap()
+    }));
+    let pusher = Arc::clone(&queue);
+    // A fresh thread: its SAMPLE_EVERY-th push is the sampled one.
+    std::thread::spawn(move || {
+        for client in 0..SAMPLE_EVERY {
+            let qos = if client % 2 == 0 {
+                QoS::AtMostOnce
+            } else {
+                QoS::AtLeastOnce
+            };
+            pusher.push(Publish { qos, client }).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    while queue.pop().is_some() {}
+    let series = read(&snapshotter);
+    let waited = match series.get(&key(names::TIME_IN_QUEUE, &[("queue", "publish")])) {
+        Some(DebugValue::Histogram(values)) => values.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(waited.len(), 1, "{waited:?}");
+    assert!(waited[0].into_inner() >= 0.005, "{waited:?}");
 }
 
 #[test]
@@ -232,10 +304,16 @@ fn the_processor_reports_batches_failures_and_durations() {
         handle.shutdown().await
     });
     assert_eq!(report.stats.batches, 2);
+    // The failing batch (jobs 0 to 3) was tried twice, then dropped (no dead letter).
+    assert_eq!((report.stats.retries, report.stats.dropped), (1, 4));
     let series = read(&snapshotter);
     let q = [("queue", "jobs")];
     assert_eq!(counter(&series, names::BATCHES_PROCESSED, &q), 2);
     assert_eq!(counter(&series, names::PROCESSING_FAILURES, &q), 2);
+    assert_eq!(counter(&series, names::PROCESSING_RETRIES, &q), 1);
+    assert_eq!(counter(&series, names::PROCESSING_DROPPED, &q), 4);
+    assert_eq!(counter(&series, names::DEAD_LETTERED, &q), 0);
+    assert_eq!(counter(&series, names::ACK_FAILURES, &q), 0);
     assert_eq!(samples(&series, names::PROCESSING_DURATION, &q), 2);
 }
 
@@ -249,6 +327,7 @@ fn a_persisted_queue_reports_its_log() {
         orders.push(Order { id }).unwrap();
     }
     orders.pop().unwrap();
+    let held = orders.pop_delivery().unwrap(); // delivered, not acknowledged
     orders.publish_metrics();
     let log = orders.persist_stats();
     let series = read(&snapshotter);
@@ -260,8 +339,17 @@ fn a_persisted_queue_reports_its_log() {
     assert_eq!(counter(&series, names::WAL_FSYNCS, &q), log.fsyncs);
     assert!(log.fsyncs >= 3, "every_write syncs each push");
     assert_eq!(counter(&series, names::ENQUEUED, &q), 3);
-    assert_eq!(counter(&series, names::DEQUEUED, &q), 1);
-    assert_eq!(gauge(&series, names::DEPTH, &q), 2.0);
+    assert_eq!(counter(&series, names::DEQUEUED, &q), 2);
+    assert_eq!(gauge(&series, names::DEPTH, &q), 1.0);
+    assert_eq!(gauge(&series, names::UNACKED, &q), 1.0);
+    assert_eq!(
+        gauge(&series, names::WAL_DISK_BYTES, &q),
+        log.disk_bytes as f64
+    );
+    held.ack().unwrap();
+    orders.publish_metrics();
+    let series = read(&snapshotter);
+    assert_eq!(gauge(&series, names::UNACKED, &q), 0.0);
 }
 
 /// A generic message with a label: the queue is generic the same way.

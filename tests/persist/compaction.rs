@@ -66,3 +66,46 @@ fn compaction_keeps_the_disk_bounded_and_an_old_delivery_holds_it_back() {
     assert!(queue.is_empty());
     assert_eq!(queue.persist_stats().recovered, 0);
 }
+
+/// A message whose declaration sets the log's segment size to the smallest allowed.
+#[derive(elasticq::ElasticQueue, Debug, Clone, PartialEq)]
+#[elastic_queue(persist(sync = none, segment_bytes = 4096))]
+struct SmallSegment {
+    id: u64,
+    body: String,
+}
+
+/// Pushes 200 messages of about 80 bytes each (16 KB in all) and syncs.
+fn push_200(queue: &SmallSegmentQueue) {
+    for id in 0..200 {
+        let body = "x".repeat(60);
+        queue.push(SmallSegment { id, body }).unwrap();
+    }
+    queue.sync().unwrap();
+}
+
+#[test]
+fn the_declared_segment_size_is_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = SmallSegmentQueue::open(dir.path()).unwrap();
+    push_200(&queue);
+    // 16 KB in segments of at most 4096 bytes.
+    let files = segment_files(dir.path());
+    assert!(files.len() >= 4, "{} segments", files.len());
+    for file in &files {
+        let len = std::fs::metadata(file).unwrap().len();
+        assert!(len <= 4096, "{} is {len} bytes", file.display());
+    }
+    assert_eq!(queue.persist_stats().segments, files.len());
+    drop(queue);
+
+    // The builder still overrides the declaration.
+    let other = tempfile::tempdir().unwrap();
+    let queue = SmallSegmentQueue::builder()
+        .dir(other.path())
+        .segment_bytes(1 << 20)
+        .build()
+        .unwrap();
+    push_200(&queue);
+    assert_eq!(segment_files(other.path()).len(), 1);
+}

@@ -170,3 +170,43 @@ fn a_thread_shutdown_timeout_leaves_the_busy_worker_to_finish() {
         done.load(Ordering::Relaxed) == 10 && queue.is_empty()
     });
 }
+
+/// Workers that ended before the timeout are not awaited again when the rest are cut off
+/// (a resolved task handle polled twice panics).
+#[tokio::test]
+async fn a_shutdown_timeout_after_some_workers_ended_cuts_off_only_the_rest() {
+    let queue = Arc::new(ReadingQueue::new().unwrap());
+    // A sensor of the last partition: its batches hang; the other partitions' end at once.
+    let last = 3; // of `partitions = 4`
+    let stuck = (0..).find(|s| queue.partition_of(s) == last).unwrap();
+    let handle = queue
+        .processor()
+        .interval(HOUR)
+        .batch_size(4)
+        .timeout(ms(200))
+        .spawn(move |batch: Vec<Reading>| async move {
+            if batch.iter().any(|r| r.sensor == stuck) {
+                std::future::pending::<()>().await;
+            }
+            Ok::<(), Infallible>(())
+        });
+    for seq in 0..40 {
+        queue.push(reading(seq)).unwrap();
+    }
+    queue
+        .push(Reading {
+            sensor: stuck,
+            seq: 40,
+        })
+        .unwrap();
+    let report = handle.shutdown().await;
+    assert!(report.timed_out);
+    // Only the stuck partition's batch is handed back; the others were processed.
+    assert!(!report.unprocessed.is_empty());
+    assert!(report
+        .unprocessed
+        .iter()
+        .all(|r| queue.partition_of(&r.sensor) == last));
+    let handed_back = report.unprocessed.len() as u64 + report.remaining as u64;
+    assert_eq!(report.stats.processed + handed_back, 41);
+}

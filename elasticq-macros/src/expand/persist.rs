@@ -73,7 +73,12 @@ pub(super) fn persist_items(
     let generic = !spec.generics.params.is_empty();
     PersistItems {
         field: quote!(persist: #private::PersistOptions,),
-        init: quote!(persist: #private::PersistOptions::with_sync(#policy),),
+        init: match spec.attrs.segment_bytes.as_ref().map(|n| n.value) {
+            Some(bytes) => quote!(
+                persist: #private::PersistOptions::with_sync(#policy).segment_bytes(#bytes),
+            ),
+            None => quote!(persist: #private::PersistOptions::with_sync(#policy),),
+        },
         setters: quote! {
             /// Sets the directory of the queue's log (required: `build` fails without it).
             #vis fn dir(mut self, #dir: impl #private::AsRef<#private::Path>) -> Self {
@@ -87,7 +92,8 @@ pub(super) fn persist_items(
                 self
             }
 
-            /// Sets the size of the log's segment files (default 16 MiB).
+            /// Sets the size of the log's segment files (default 16 MiB, or the declaration's
+            /// `persist(segment_bytes = N)`).
             #vis fn segment_bytes(mut self, #n: ::core::primitive::u64) -> Self {
                 self.persist = self.persist.segment_bytes(#n);
                 self

@@ -12,7 +12,7 @@ use syn::{Ident, LitStr, Path, Type};
 
 use crate::errors::Errors;
 use crate::parse::keys::{ours, Key, Site};
-use crate::parse::persist::{parse_codec, parse_persist, CodecKind, SyncKind};
+use crate::parse::persist::{parse_codec, parse_persist, CodecKind, Persist, SyncKind};
 use crate::parse::read::{parse_float, set, skip_value, Spanned};
 use crate::parse::suggest::{nearest, one_of};
 use crate::parse::values;
@@ -84,6 +84,8 @@ pub(crate) struct QueueAttrs {
     pub(crate) persist: Option<Spanned<SyncKind>>,
     /// Where the `persist` key itself is written.
     pub(crate) persist_key: Option<Span>,
+    /// `persist(segment_bytes = N)`: the log's segment size, spanned on `N`.
+    pub(crate) segment_bytes: Option<Spanned<u64>>,
     pub(crate) codec: Option<Spanned<CodecKind>>,
     /// `metrics = "label"`: the queue's label in every series.
     pub(crate) metrics: Option<LitStr>,
@@ -156,9 +158,16 @@ pub(crate) fn parse_key(
             set(&mut attrs.mode, value, key, span, errors);
         }
         Key::Persist => {
-            let value = parse_persist(meta, errors)?;
+            let Persist {
+                sync,
+                segment_bytes,
+            } = parse_persist(meta, errors)?;
             attrs.persist_key.get_or_insert(span);
-            set(&mut attrs.persist, value, key, span, errors);
+            let duplicate = attrs.persist.is_some();
+            set(&mut attrs.persist, sync, key, span, errors);
+            if !duplicate {
+                attrs.segment_bytes = segment_bytes;
+            }
         }
         Key::Codec => {
             let value = parse_codec(meta, errors)?;
@@ -189,6 +198,7 @@ pub(crate) fn parse_key(
         | Key::Priority
         | Key::Levels
         | Key::Sync
+        | Key::SegmentBytes
         | Key::Ms
         | Key::MapKey
         | Key::Version => unreachable!("`{key}` is not a key of {site:?}"),

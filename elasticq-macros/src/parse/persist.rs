@@ -1,5 +1,5 @@
-//! The persistence keys: `persist(sync = none | every_write | periodic(ms = N))` and
-//! `codec = serde`.
+//! The persistence keys: `persist(sync = none | every_write | periodic(ms = N),
+//! segment_bytes = N)` and `codec = serde`.
 
 use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned as _;
@@ -7,7 +7,7 @@ use syn::{Expr, ExprPath};
 
 use crate::errors::Errors;
 use crate::parse::keys::Key;
-use crate::parse::read::{empty_parens, set, skip_value, value_of, Spanned};
+use crate::parse::read::{empty_parens, parse_int, set, skip_value, value_of, Spanned};
 use crate::parse::suggest::one_of;
 
 /// When a persisted queue syncs its log.
@@ -27,50 +27,92 @@ pub(crate) enum CodecKind {
 
 const EXAMPLE: &str = "`persist(sync = every_write)`";
 const POLICIES: &[&str] = &["none", "every_write", "periodic(ms = N)"];
+const SEGMENT_EXAMPLE: &str = "segment_bytes = 16_777_216";
 
-/// `persist`, `persist(sync = ...)`: the sync policy (`every_write` when not written).
+/// What `persist(...)` declares.
+pub(crate) struct Persist {
+    /// The sync policy (`every_write` when not written); `None` after a mistake.
+    pub(crate) sync: Option<Spanned<SyncKind>>,
+    /// The segment size, when written.
+    pub(crate) segment_bytes: Option<Spanned<u64>>,
+}
+
+/// `persist`, `persist(sync = ..., segment_bytes = N)`.
 pub(crate) fn parse_persist(
     meta: &ParseNestedMeta<'_>,
     errors: &mut Errors,
-) -> syn::Result<Option<Spanned<SyncKind>>> {
+) -> syn::Result<Persist> {
     let key_span = meta.path.span();
+    let mut persist = Persist {
+        sync: None,
+        segment_bytes: None,
+    };
     if meta.input.peek(syn::Token![=]) {
         errors.at(
             key_span,
             format!("`persist` takes its policy in parentheses: write {EXAMPLE}"),
         );
-        return skip_value(meta).map(|()| None);
+        return skip_value(meta).map(|()| persist);
     }
+    let every_write = Spanned {
+        value: SyncKind::EveryWrite,
+        span: key_span,
+    };
     if !meta.input.peek(syn::token::Paren) {
-        return Ok(Some(Spanned {
-            value: SyncKind::EveryWrite,
-            span: key_span,
-        }));
+        persist.sync = Some(every_write);
+        return Ok(persist);
     }
     if let Some(parens) = empty_parens(meta)? {
         errors.at(
             parens,
             format!(
-                "`persist()` is empty: write {EXAMPLE} (the policies are {})",
+                "`persist()` is empty: write {EXAMPLE} (the policies are {}), or \
+                 `persist` alone for `every_write`",
                 one_of(POLICIES)
             ),
         );
-        return Ok(None);
+        return Ok(persist);
     }
-    let mut found = None;
+    let mut sync = None;
+    let mut failed = false;
     meta.parse_nested_meta(|inner| {
-        if !Key::Sync.is(&inner.path) {
+        if Key::Sync.is(&inner.path) {
+            let value = parse_sync(&inner, errors)?;
+            failed |= value.is_none();
+            set(&mut sync, value, Key::Sync, inner.path.span(), errors);
+        } else if Key::SegmentBytes.is(&inner.path) {
+            let value = parse_int::<u64>(
+                &inner,
+                Key::SegmentBytes,
+                SEGMENT_EXAMPLE,
+                "a size in bytes",
+                errors,
+            )?;
+            failed |= value.is_none();
+            set(
+                &mut persist.segment_bytes,
+                value,
+                Key::SegmentBytes,
+                inner.path.span(),
+                errors,
+            );
+        } else {
             errors.at(
                 inner.path.span(),
-                format!("`persist(...)` takes one key, `sync`: write {EXAMPLE}"),
+                format!(
+                    "`persist(...)` takes `sync` and `segment_bytes`: write e.g. \
+                     `persist(sync = every_write, {SEGMENT_EXAMPLE})`"
+                ),
             );
+            failed = true;
             return skip_value(&inner);
         }
-        let value = parse_sync(&inner, errors)?;
-        set(&mut found, value, Key::Sync, inner.path.span(), errors);
         Ok(())
     })?;
-    Ok(found)
+    if !failed {
+        persist.sync = Some(sync.unwrap_or(every_write));
+    }
+    Ok(persist)
 }
 
 fn parse_sync(

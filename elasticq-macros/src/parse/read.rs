@@ -91,6 +91,21 @@ pub(crate) fn parse_usize(
     what: &str,
     errors: &mut Errors,
 ) -> syn::Result<Option<Spanned<usize>>> {
+    parse_int(meta, key, example, what, errors)
+}
+
+/// `key = N` with `N` an integer literal of type `N`; `what` says what the number counts.
+pub(crate) fn parse_int<N>(
+    meta: &ParseNestedMeta<'_>,
+    key: Key,
+    example: &str,
+    what: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<Spanned<N>>>
+where
+    N: std::str::FromStr,
+    N::Err: std::fmt::Display,
+{
     let Some(input) = value_of(meta, key, example, errors)? else {
         return Ok(None);
     };
@@ -98,7 +113,7 @@ pub(crate) fn parse_usize(
     let parsed = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Int(int), ..
-        }) => int.base10_parse::<usize>().ok(),
+        }) => int.base10_parse::<N>().ok(),
         _ => None,
     };
     if parsed.is_none() {

@@ -20,6 +20,7 @@ mod lock_free;
 mod locked;
 mod map;
 mod room;
+pub(crate) mod sojourn;
 
 pub(crate) use self::hash::partition_index;
 pub use self::hash::{stable_hash, StableHasher};
@@ -27,6 +28,7 @@ pub use self::lock_free::LockFreeQueue;
 pub use self::locked::LockedQueue;
 pub use self::map::{Entry, MapQueue, Put};
 pub use self::room::{Hooks, NoRoom, Room};
+pub use self::sojourn::TimeInQueue;
 
 use std::time::Duration;
 

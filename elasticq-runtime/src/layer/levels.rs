@@ -388,6 +388,12 @@ impl<M: Prioritized, E: Lane<M>> Lane<M> for PriorityLevels<M, E> {
         }
     }
 
+    fn follow_time_in_queue(&mut self, record: &crate::engine::TimeInQueue) {
+        for engine in self.levels.iter_mut() {
+            engine.follow_time_in_queue(record);
+        }
+    }
+
     fn push_retry(&self, value: M) -> Result<(), PushError<M>> {
         self.push_with(value, E::push_retry)
     }

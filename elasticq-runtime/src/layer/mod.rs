@@ -27,7 +27,7 @@ pub use self::partition::Partitioned;
 pub use self::retried::{RefusalLanes, Retried};
 
 use crate::config::Config;
-use crate::engine::{Engine, Hooks, LockFreeQueue, LockedQueue, MapQueue, Room};
+use crate::engine::{Engine, Hooks, LockFreeQueue, LockedQueue, MapQueue, Room, TimeInQueue};
 use crate::error::PushError;
 use crate::message::MapMessage;
 
@@ -136,6 +136,22 @@ pub trait Lane<T>: Engine<T> {
         let _ = hooks;
     }
 
+    /// Has every engine in the lane follow one sampled message at a time from its push to
+    /// its pop and report the time it spent queued to `record` (the metrics layer's
+    /// time-in-queue histogram). Which pushes are sampled is the metrics layer's choice; a
+    /// lane that cannot follow messages (map mode, whose puts may replace an entry in place)
+    /// ignores it. Called once, when the queue is built and before it is shared.
+    ///
+    /// ```
+    /// use elasticq_runtime::{Config, Engine, Lane, LockedQueue, TimeInQueue};
+    /// let mut lane = LockedQueue::<u8>::with_config(Config::new())?;
+    /// lane.follow_time_in_queue(&TimeInQueue::new(|took| println!("{took:?}")));
+    /// # Ok::<(), elasticq_runtime::Error>(())
+    /// ```
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        let _ = record;
+    }
+
     /// A push by a caller that waits for room and tries again when woken (`push_async`, a
     /// sink): `push`, except that over [`Retried`] engines (as the generated queues hold
     /// them) a `Full` refusal is not counted in `stats().rejected`. The layers route it to
@@ -169,6 +185,10 @@ impl<T> Lane<T> for LockedQueue<T> {
     fn set_hooks(&mut self, hooks: &Hooks<T>) {
         LockedQueue::set_hooks(self, hooks.clone());
     }
+
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        LockedQueue::follow_time_in_queue(self, record);
+    }
 }
 
 impl<T> Lane<T> for LockFreeQueue<T> {
@@ -190,6 +210,10 @@ impl<T> Lane<T> for LockFreeQueue<T> {
 
     fn set_hooks(&mut self, hooks: &Hooks<T>) {
         LockFreeQueue::set_hooks(self, hooks.clone());
+    }
+
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        LockFreeQueue::follow_time_in_queue(self, record);
     }
 }
 

@@ -460,6 +460,12 @@ impl<M: Message, L: Lane<M>> Lane<M> for Partitioned<M, L> {
         }
     }
 
+    fn follow_time_in_queue(&mut self, record: &crate::engine::TimeInQueue) {
+        for lane in self.lanes.iter_mut() {
+            lane.follow_time_in_queue(record);
+        }
+    }
+
     fn push_retry(&self, value: M) -> Result<(), PushError<M>> {
         self.lane_for(&value).push_retry(value)?;
         self.waiters.notify_one();

@@ -90,6 +90,14 @@ impl<E> Deref for Retried<E> {
     }
 }
 
+impl<E> Retried<E> {
+    /// The wrapped engine, to set up before the queue is shared.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn engine_mut(&mut self) -> &mut E {
+        &mut self.engine
+    }
+}
+
 impl<T, E: RefusalLanes<T>> Engine<T> for Retried<E> {
     fn with_config(config: Config) -> Result<Self, Error> {
         let engine = E::with_config(config)?;
@@ -207,6 +215,10 @@ impl<T, E: Lane<T> + RefusalLanes<T>> Lane<T> for Retried<E> {
 
     fn set_hooks(&mut self, hooks: &Hooks<T>) {
         self.engine.set_hooks(hooks);
+    }
+
+    fn follow_time_in_queue(&mut self, record: &crate::engine::TimeInQueue) {
+        self.engine.follow_time_in_queue(record);
     }
 
     fn push_retry(&self, value: T) -> Result<(), PushError<T>> {

@@ -128,6 +128,13 @@ pub(crate) mod checkpoint;
 mod delivery;
 #[cfg(feature = "persist")]
 mod directory;
+
+// Outside the feature: the derive checks `persist(segment_bytes = N)` against them, and it
+// is built without the runtime's features.
+/// The smallest segment file `PersistOptions::segment_bytes` accepts.
+pub const MIN_SEGMENT_BYTES: u64 = 4096;
+/// The largest segment file `PersistOptions::segment_bytes` accepts.
+pub const MAX_SEGMENT_BYTES: u64 = 1 << 30;
 #[cfg(feature = "persist")]
 pub(crate) mod doc;
 #[cfg(feature = "persist")]
@@ -165,7 +172,7 @@ mod tests;
 #[cfg(feature = "persist")]
 pub use self::delivery::{AckError, Delivery};
 #[cfg(feature = "persist")]
-pub use self::options::{PersistOptions, SyncPolicy, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
+pub use self::options::{PersistOptions, SyncPolicy};
 #[cfg(feature = "persist")]
 pub use self::queue::Persistent;
 #[cfg(feature = "persist")]

@@ -44,10 +44,7 @@ pub struct PersistOptions {
     segment_bytes: u64,
 }
 
-/// The smallest segment file [`PersistOptions::segment_bytes`] accepts.
-pub const MIN_SEGMENT_BYTES: u64 = 4096;
-/// The largest segment file [`PersistOptions::segment_bytes`] accepts.
-pub const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+pub use super::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
 
 impl PersistOptions {
     /// A log in `dir`, synced on every write, in segments of 16 MiB.

@@ -389,6 +389,12 @@ impl<M: Durable, L: Lane<Recorded<M>>> Persistent<M, L> {
         &self.queue
     }
 
+    /// The lanes, to set up before the queue is shared (the metrics layer's time in queue).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn queue_mut(&mut self) -> &mut Partitioned<Recorded<M>, L> {
+        &mut self.queue
+    }
+
     /// How many messages are queued.
     ///
     /// ```

@@ -194,8 +194,11 @@ where
         // variant does.
         let deadline = tokio::time::Instant::now().checked_add(timeout);
         let mut timed_out = false;
+        // The workers before `finished` have ended and their handles resolved: a resolved
+        // handle must not be polled again.
+        let mut finished = 0;
         for worker in &mut self.workers {
-            let finished = match deadline {
+            let ended = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline, &mut *worker)
                     .await
                     .is_ok(),
@@ -204,16 +207,18 @@ where
                     true
                 }
             };
-            if !finished {
+            if !ended {
                 timed_out = true;
                 break;
             }
+            finished += 1;
         }
         if timed_out {
-            for worker in &mut self.workers {
+            let running = &mut self.workers[finished..];
+            for worker in running.iter_mut() {
                 worker.abort();
             }
-            for worker in &mut self.workers {
+            for worker in running.iter_mut() {
                 // An aborted task is dropped (with the batch it held) before its handle
                 // resolves; the batch itself was parked in `in_flight` first.
                 let _ = worker.await;

@@ -1,4 +1,4 @@
-// Persisted queues: every sync policy, the bare key, priorities and partitions, a generic
+// Persisted queues: every sync policy, the bare key, segment sizes at both limits' sides, priorities and partitions, a generic
 // message, a queue declared with #[elasticq::queue] for a message that derives Codec, and
 // all of it inside #[no_implicit_prelude] with shadowing items in scope.
 #![no_implicit_prelude]
@@ -28,6 +28,12 @@ mod messages {
     #[derive(ElasticQueue)]
     #[elastic_queue(persist)]
     pub struct Bare {
+        pub id: u64,
+    }
+
+    #[derive(ElasticQueue)]
+    #[elastic_queue(persist(segment_bytes = 65_536))]
+    pub struct SmallSegments {
         pub id: u64,
     }
 
@@ -64,7 +70,11 @@ mod messages {
         pub sensor: u32,
     }
 
-    #[::elasticq::queue(message = Reading, persist(sync = none), partitions = 2)]
+    #[::elasticq::queue(
+        message = Reading,
+        persist(sync = none, segment_bytes = 1_073_741_824),
+        partitions = 2
+    )]
     pub struct DurableReadings;
 }
 
@@ -76,6 +86,7 @@ fn main() {
     let _ = BareQueue::builder().dir(&dir).segment_bytes(1 << 20);
     let _ = UnsyncedQueue::builder().sync(::elasticq::SyncPolicy::EveryWrite);
     let _ = PeriodicQueue::builder();
+    let _ = SmallSegmentsQueue::builder().dir(&dir);
     let _ = EnvelopeQueue::<u32>::builder();
     let _ = DurableReadings::builder().partitions(2);
     let _: fn(&PublishQueue) -> ::std::option::Option<::elasticq::Delivery<Publish>> =

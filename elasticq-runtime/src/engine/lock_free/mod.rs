@@ -69,6 +69,7 @@ use crossbeam_utils::CachePadded;
 use self::reclaim::{Guard, Limbo};
 use self::room::Refused;
 use self::segment::{Drained, Rejected, Segment};
+use super::sojourn::{Follower, TimeInQueue};
 use super::{engine_by_inherent_methods, Refusals};
 use crate::config::Overflow;
 use crate::engine::Hooks;
@@ -149,6 +150,8 @@ pub struct LockFreeQueue<T> {
     /// Messages evicted under `Overflow::DropOldest`.
     dropped: AtomicU64,
     hooks: Hooks<T>,
+    /// The message followed for the time-in-queue histogram (a labelled queue only).
+    follower: Option<Follower>,
     config: Config,
     _owns: PhantomData<T>,
 }
@@ -201,6 +204,7 @@ impl<T> LockFreeQueue<T> {
             bytes: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
             hooks: Hooks::new(),
+            follower: None,
             config,
             _owns: PhantomData,
         })
@@ -266,7 +270,7 @@ impl<T> LockFreeQueue<T> {
                 }
             }
             match segment.push(value) {
-                Ok(()) => return Ok(()),
+                Ok(word) => return self.note_push(segment, word),
                 Err(Rejected::Sealed(back)) => value = back,
                 Err(Rejected::Full(back)) => {
                     value = back;
@@ -322,7 +326,8 @@ impl<T> LockFreeQueue<T> {
             // SAFETY: read from `head` or `next` while pinned, so the limbo has not freed it.
             let segment = unsafe { &*current };
             match segment.pop() {
-                Ok((value, index)) => {
+                Ok((value, index, word)) => {
+                    self.note_pop(segment, word);
                     if let Some(weight) = self.hooks.weight {
                         // Added before the push landed, so this never wraps.
                         self.bytes.fetch_sub(weight(&value), Ordering::SeqCst);
@@ -358,6 +363,30 @@ impl<T> LockFreeQueue<T> {
                 }
             }
         }
+    }
+
+    /// A push queued a message at `word` of `segment`: followed if the push was sampled.
+    /// Returns the push's outcome, so that `push_pinned` stays a loop of returns.
+    #[inline]
+    fn note_push(&self, segment: &Segment<T>, word: usize) -> Result<(), Refused<T>> {
+        if let Some(follower) = &self.follower {
+            follower.pushed(segment.base, word as u64);
+        }
+        Ok(())
+    }
+
+    /// A pop took the message at `word` of `segment`.
+    #[inline]
+    fn note_pop(&self, segment: &Segment<T>, word: usize) {
+        if let Some(follower) = &self.follower {
+            follower.popped(segment.base, word as u64);
+        }
+    }
+
+    /// Reports the time its sampled messages spend queued to `record` (see
+    /// `engine/sojourn.rs`). `&mut self`: set before the queue is shared.
+    pub(crate) fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        self.follower = Some(Follower::new(record.clone()));
     }
 
     /// Called by a pop that found the queue empty: now and then, tries to free retired
@@ -756,7 +785,7 @@ impl<T> Drop for LockFreeQueue<T> {
             // first), and each was made by `Box::into_raw`. 3. The walk frees each segment
             // exactly once.
             let segment = unsafe { Box::from_raw(current) };
-            while let Ok((value, _)) = segment.pop() {
+            while let Ok((value, ..)) = segment.pop() {
                 drop(value);
             }
             current = segment.next.load(Ordering::Relaxed);

@@ -185,7 +185,7 @@ impl<T> Segment<T> {
     }
 
     #[inline]
-    pub(super) fn push(&self, value: T) -> Result<(), Rejected<T>> {
+    pub(super) fn push(&self, value: T) -> Result<usize, Rejected<T>> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Relaxed);
         loop {
@@ -213,7 +213,7 @@ impl<T> Segment<T> {
                             unsafe { cell.write(MaybeUninit::new(value)) }
                         });
                         slot.stamp.store(tail + 1, Ordering::Release);
-                        return Ok(());
+                        return Ok(tail);
                     }
                     Err(current) => {
                         tail = current;
@@ -239,9 +239,10 @@ impl<T> Segment<T> {
         }
     }
 
-    /// Pops the oldest message, with the index of the slot it was in.
+    /// Pops the oldest message, with the index of the slot it was in and the head word it
+    /// was claimed at (the tail word its push claimed: a position, only growing).
     #[inline]
-    pub(super) fn pop(&self) -> Result<(T, usize), Drained> {
+    pub(super) fn pop(&self) -> Result<(T, usize, usize), Drained> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
@@ -263,7 +264,7 @@ impl<T> Segment<T> {
                         let value = slot.value.with(|cell| unsafe { cell.read().assume_init() });
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap) & !SEALED, Ordering::Release);
-                        return Ok((value, index));
+                        return Ok((value, index, head));
                     }
                     Err(current) => {
                         head = current;

@@ -21,6 +21,7 @@ use parking_lot::{Condvar, Mutex};
 use self::state::{Locked, Room, State};
 use super::engine_by_inherent_methods;
 use crate::config::Config;
+use crate::engine::sojourn::{Follower, TimeInQueue};
 use crate::engine::Hooks;
 use crate::error::{Error, PopError, PushError};
 use crate::stats::Stats;
@@ -94,6 +95,7 @@ impl<T> LockedQueue<T> {
                 bytes: 0,
                 pop_waiters: 0,
                 push_waiters: 0,
+                follower: None,
             }),
             len_hint: CachePadded::new(AtomicUsize::new(0)),
             not_empty: Condvar::new(),
@@ -116,6 +118,12 @@ impl<T> LockedQueue<T> {
     /// ```
     pub fn set_hooks(&mut self, hooks: Hooks<T>) {
         self.hooks = hooks;
+    }
+
+    /// Reports the time its sampled messages spend queued to `record` (see
+    /// `engine/sojourn.rs`). `&mut self`: set before the queue is shared.
+    pub(crate) fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        self.lock().follower = Some(Follower::new(record.clone()));
     }
 
     fn lock(&self) -> Locked<'_, T> {
@@ -162,6 +170,7 @@ impl<T> LockedQueue<T> {
     #[inline]
     fn land(&self, mut state: Locked<'_, T>, value: T, weight: usize) {
         state.append(value, weight);
+        state.pushed_one();
         state.enqueued += 1;
         let wake = state.pop_waiters > 0;
         drop(state);

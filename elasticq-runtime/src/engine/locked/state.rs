@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::MutexGuard;
 
 use crate::config::{Config, Overflow};
+use crate::engine::sojourn::Follower;
 use crate::engine::Hooks;
 
 /// The lock held on a queue's state; releasing it publishes the length to `len_hint`, so
@@ -57,6 +58,9 @@ pub(super) struct State<T> {
     /// Threads asleep on `not_empty` / `not_full`.
     pub(super) pop_waiters: usize,
     pub(super) push_waiters: usize,
+    /// The message followed for the time-in-queue histogram (a labelled queue only), by its
+    /// position: the pushes before it, and the removals (pops and evictions) before its own.
+    pub(super) follower: Option<Follower>,
 }
 
 /// What a push under the lock found.
@@ -126,9 +130,25 @@ impl<T> State<T> {
     /// Removes the oldest message as an eviction (counted in `dropped`, not `dequeued`).
     pub(super) fn evict_oldest(&mut self, hooks: &Hooks<T>) -> Option<T> {
         let oldest = self.items.pop_front()?;
+        self.removed(1);
         self.dropped += 1;
         self.bytes = self.bytes.saturating_sub(hooks.weigh(&oldest));
         Some(oldest)
+    }
+
+    /// A single push queues a message: followed if the push was sampled.
+    pub(super) fn pushed_one(&self) {
+        if let Some(follower) = &self.follower {
+            follower.pushed(0, self.enqueued);
+        }
+    }
+
+    /// `count` messages are about to leave (before the counts move).
+    fn removed(&self, count: u64) {
+        if let (Some(follower), true) = (&self.follower, count > 0) {
+            let first = self.dequeued + self.dropped;
+            follower.popped_through(0, first, first + count - 1);
+        }
     }
 
     /// Appends a message that has its place, with its weight.
@@ -140,6 +160,7 @@ impl<T> State<T> {
     /// Takes the oldest message (counted in `dequeued`), then shrinks if the queue is sparse.
     pub(super) fn take_one(&mut self, config: &Config, hooks: &Hooks<T>) -> Option<T> {
         let value = self.items.pop_front()?;
+        self.removed(1);
         self.dequeued += 1;
         if hooks.weight.is_some() {
             self.bytes = self.bytes.saturating_sub(hooks.weigh(&value));
@@ -163,6 +184,7 @@ impl<T> State<T> {
     pub(super) fn take_front(&mut self, max: usize, config: &Config, hooks: &Hooks<T>) -> Vec<T> {
         let n = max.min(self.items.len());
         let taken: Vec<T> = self.items.drain(..n).collect();
+        self.removed(n as u64);
         self.dequeued += n as u64;
         if hooks.weight.is_some() {
             let weight: usize = taken.iter().map(|value| hooks.weigh(value)).sum();

@@ -11,7 +11,7 @@ use super::publisher::{self, Publish};
 use super::sampled;
 use super::series::Series;
 use crate::config::Config;
-use crate::engine::{Engine, Hooks, Room};
+use crate::engine::{sojourn, Engine, Hooks, Room, TimeInQueue};
 use crate::error::{Error, PopError, PushError};
 use crate::layer::Lane;
 use crate::queue::ProcessingEvent;
@@ -70,7 +70,7 @@ impl<T: 'static, E: Observable<T> + Send + Sync + 'static> Instrumented<T, E> {
     /// assert_eq!(queue.label(), "audit");
     /// # Ok::<(), elasticq_runtime::Error>(())
     /// ```
-    pub fn new(engine: E, label: &str) -> Self {
+    pub fn new(mut engine: E, label: &str) -> Self {
         let partitions = engine.observed_stats().partitions.len();
         let persisted = engine.observed_log().is_some();
         let series = Series::register(
@@ -80,6 +80,10 @@ impl<T: 'static, E: Observable<T> + Send + Sync + 'static> Instrumented<T, E> {
             engine.observed_level_names(),
             persisted,
         );
+        let histogram = series.time_in_queue.clone();
+        engine.follow_time_in_queue(&TimeInQueue::new(move |took| {
+            histogram.record(took.as_secs_f64());
+        }));
         let shared = Arc::new(Shared {
             engine,
             series,
@@ -144,27 +148,32 @@ impl<T, E: Observable<T>> Instrumented<T, E> {
         self.shared.series.processing.record(event);
     }
 
-    /// Runs a push, timing one in `SAMPLE_EVERY` per thread.
+    /// Runs a push, timing one in `SAMPLE_EVERY` per thread. A timed push's message is also
+    /// followed to its pop, for the time-in-queue histogram (`engine/sojourn.rs`).
     #[inline]
     pub fn timed_push<R>(&self, push: impl FnOnce() -> R) -> R {
-        self.timed(push, &self.shared.series.push_duration)
+        if sampled() {
+            let started = Instant::now();
+            let result = sojourn::sampled_push(started, push);
+            let took = started.elapsed();
+            self.shared.series.push_duration.record(took.as_secs_f64());
+            result
+        } else {
+            push()
+        }
     }
 
     /// Runs a pop, timing one in `SAMPLE_EVERY` per thread.
     #[inline]
     pub fn timed_pop<R>(&self, pop: impl FnOnce() -> R) -> R {
-        self.timed(pop, &self.shared.series.pop_duration)
-    }
-
-    #[inline]
-    fn timed<R>(&self, op: impl FnOnce() -> R, histogram: &metrics::Histogram) -> R {
         if sampled() {
             let started = Instant::now();
-            let result = op();
-            histogram.record(started.elapsed().as_secs_f64());
+            let result = pop();
+            let took = started.elapsed();
+            self.shared.series.pop_duration.record(took.as_secs_f64());
             result
         } else {
-            op()
+            pop()
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the metrics publisher reads from a queue: its counters, its levels, and for a
 //! persisted queue its log's totals.
 
-use crate::engine::{LockFreeQueue, LockedQueue, MapQueue};
+use crate::engine::{LockFreeQueue, LockedQueue, MapQueue, TimeInQueue};
 use crate::layer::PriorityLevels;
 use crate::layer::{Lane, Partitioned};
 use crate::layer::{RefusalLanes, Retried};
@@ -34,6 +34,11 @@ pub trait Observable<M> {
     fn observed_log(&self) -> Option<LogFigures> {
         None
     }
+    /// Has the composition's engines follow sampled messages and report their time in
+    /// queue to `record` ([`Lane::follow_time_in_queue`]); map-mode queues do not.
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        let _ = record;
+    }
 }
 
 /// What a persisted queue's log reports to its metrics.
@@ -64,6 +69,9 @@ impl<T> Observable<T> for LockedQueue<T> {
     fn observed_levels(&self) -> usize {
         1
     }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Lane::follow_time_in_queue(self, record);
+    }
 }
 
 impl<T> Observable<T> for LockFreeQueue<T> {
@@ -72,6 +80,9 @@ impl<T> Observable<T> for LockFreeQueue<T> {
     }
     fn observed_levels(&self) -> usize {
         1
+    }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Lane::follow_time_in_queue(self, record);
     }
 }
 
@@ -85,6 +96,9 @@ impl<T, E: RefusalLanes<T> + Observable<T>> Observable<T> for Retried<E> {
     fn observed_level_names(&self) -> &'static [&'static str] {
         Observable::observed_level_names(&**self)
     }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Observable::follow_time_in_queue(self.engine_mut(), record);
+    }
 }
 
 impl<M: Prioritized, E: Lane<M>> Observable<M> for PriorityLevels<M, E> {
@@ -97,6 +111,9 @@ impl<M: Prioritized, E: Lane<M>> Observable<M> for PriorityLevels<M, E> {
     fn observed_level_names(&self) -> &'static [&'static str] {
         Lane::level_names(self)
     }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Lane::follow_time_in_queue(self, record);
+    }
 }
 
 impl<M: Message, L: Lane<M>> Observable<M> for Partitioned<M, L> {
@@ -108,6 +125,9 @@ impl<M: Message, L: Lane<M>> Observable<M> for Partitioned<M, L> {
     }
     fn observed_level_names(&self) -> &'static [&'static str] {
         Lane::level_names(self)
+    }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Lane::follow_time_in_queue(self, record);
     }
 }
 
@@ -144,5 +164,8 @@ impl<M: crate::message::Durable, L: Lane<crate::message::Recorded<M>>> Observabl
             disk_bytes: log.disk_bytes,
             unacked: log.live_records.saturating_sub(queued),
         })
+    }
+    fn follow_time_in_queue(&mut self, record: &TimeInQueue) {
+        Lane::follow_time_in_queue(self.queue_mut(), record);
     }
 }

@@ -540,3 +540,100 @@ fn a_persisted_queue_reports_its_log_and_unacknowledged_deliveries() {
     assert_eq!(gauge(&series, names::UNACKED, &at), 0.0);
     assert_eq!(gauge(&series, names::DEPTH, &at), 2.0);
 }
+
+/// The time-in-queue values recorded for `queue`.
+fn time_in_queue(snapshotter: &Snapshotter, queue: &str) -> Vec<f64> {
+    let series = read(snapshotter);
+    match series.get(&(names::TIME_IN_QUEUE.to_owned(), labels(&[("queue", queue)]))) {
+        Some(DebugValue::Histogram(values)) => values.iter().map(|v| v.into_inner()).collect(),
+        other => panic!("{queue}: {other:?}"),
+    }
+}
+
+/// Rounds of SAMPLE_EVERY pushes on a fresh thread (one of them sampled: followed), a pause,
+/// then a drain on another: each round's followed message is recorded once, with at least
+/// the pause.
+fn follow_rounds<E>(engine: E, label: &str) -> Vec<f64>
+where
+    E: crate::layer::Lane<u32> + super::Observable<u32> + Send + Sync + 'static,
+{
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = Arc::new(metrics::with_local_recorder(&recorder, || {
+        Instrumented::new(engine, label)
+    }));
+    for round in 0..3 {
+        let pusher = Arc::clone(&queue);
+        std::thread::spawn(move || {
+            for n in 0..SAMPLE_EVERY {
+                pusher.push(round * SAMPLE_EVERY + n).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+        let popper = Arc::clone(&queue);
+        std::thread::spawn(move || while popper.pop().is_some() {})
+            .join()
+            .unwrap();
+    }
+    time_in_queue(&snapshotter, label)
+}
+
+#[test]
+fn time_in_queue_follows_one_sampled_push_to_its_pop() {
+    for (engine, values) in [
+        (
+            "locked",
+            follow_rounds(LockedQueue::new(Config::new()).unwrap(), "tiq_locked"),
+        ),
+        (
+            "lock-free",
+            follow_rounds(LockFreeQueue::new(Config::new()).unwrap(), "tiq_lock_free"),
+        ),
+        (
+            "lock-free, growing",
+            // Rings of 4 that grow under the pushes: the followed message is found by
+            // (ring, position) across seals.
+            follow_rounds(
+                LockFreeQueue::new(Config::new().initial_capacity(4).min_capacity(4)).unwrap(),
+                "tiq_growing",
+            ),
+        ),
+    ] {
+        assert_eq!(values.len(), 3, "{engine}: {values:?}");
+        assert!(values.iter().all(|&v| v >= 0.003), "{engine}: {values:?}");
+    }
+}
+
+#[test]
+fn time_in_queue_in_lanes_of_partitions_and_levels() {
+    use std::sync::Arc;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let queue = Arc::new(metrics::with_local_recorder(&recorder, || {
+        let lanes: Partitioned<Task, PriorityLevels<Task, LockFreeQueue<Task>>> =
+            Partitioned::with_config(Config::new().partitions(2)).unwrap();
+        Instrumented::new(lanes, "tiq_lanes")
+    }));
+    let pusher = Arc::clone(&queue);
+    std::thread::spawn(move || {
+        // The sampled push (the last) goes to one lane; the other lanes' pops leave it.
+        for n in 0..SAMPLE_EVERY {
+            let urgency = (n % 3) as u8;
+            pusher.push(Task { key: n, urgency }).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(time_in_queue(&snapshotter, "tiq_lanes").is_empty());
+    let popper = Arc::clone(&queue);
+    std::thread::spawn(move || while popper.pop().is_some() {})
+        .join()
+        .unwrap();
+    assert_eq!(time_in_queue(&snapshotter, "tiq_lanes").len(), 1);
+}
