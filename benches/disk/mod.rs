@@ -28,10 +28,11 @@ pub fn zero_filled(dir: &Path) -> File {
     file
 }
 
-/// One `RECORD`-byte write at the `n`-th slot of `file` (wrapping within it) and an
-/// `fdatasync`: what `every_write` cannot go below per push.
+/// One write of `record` (`RECORD` bytes, or what the caller measures) at the `n`-th slot
+/// of its length in `file` (wrapping within it) and an `fdatasync`: what `every_write`
+/// cannot go below per push.
 pub fn write_and_sync(file: &File, record: &[u8], n: u64) {
-    let offset = n * RECORD as u64 % FILE_BYTES;
+    let offset = n * record.len() as u64 % FILE_BYTES;
     file.write_all_at(record, offset).expect("a write");
     file.sync_data().expect("an fdatasync");
 }
