@@ -7,6 +7,7 @@
 # Targets (fuzz_targets/; the checks are in elasticq-runtime/src/fuzzing.rs):
 #   record_reader  arbitrary bytes through the segment record reader
 #   recovery       arbitrary bytes as segment files, opened (twice) as a persisted queue
+#   checkpoint_decode  arbitrary bytes (or a built checkpoint, changed) through the checkpoint decoder
 #   codec_decode   arbitrary bytes decoded as Codec types, standard and derived, round trips
 #
 # Installs cargo-fuzz (pinned) with `cargo install` when it is missing; ~/.cargo/bin keeps it,
@@ -26,7 +27,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(record_reader recovery codec_decode)
+    targets=(record_reader recovery checkpoint_decode codec_decode)
 fi
 cargo_fuzz_version="0.13.2"
 triple="$(rustc -vV | sed -n 's/^host: //p')"

@@ -16,7 +16,12 @@ use elasticq::{
 };
 use elasticq_runtime::__fuzz::{self, Loose};
 
-const TARGETS: [&str; 3] = ["record_reader", "recovery", "codec_decode"];
+const TARGETS: [&str; 4] = [
+    "record_reader",
+    "recovery",
+    "checkpoint_decode",
+    "codec_decode",
+];
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -67,6 +72,35 @@ fn record_reader_inputs_replay() {
 fn recovery_inputs_replay() {
     let scratch = tempfile::tempdir().unwrap();
     assert!(replay("recovery", |data| __fuzz::recovery(data, scratch.path())) > 0);
+}
+
+#[test]
+fn checkpoint_decode_inputs_replay() {
+    assert!(replay("checkpoint_decode", __fuzz::checkpoint_decode) > 0);
+}
+
+/// A checkpoint file the log wrote passes the target's checks as it is, and with its
+/// checksum fixed after any one byte changes: the fuzzer starts from real files too.
+#[test]
+fn a_checkpoint_the_log_wrote_passes_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Persistent::<Loose, LockedQueue<Recorded<Loose>>>::open(
+        Config::new(),
+        PersistOptions::new(dir.path()),
+    )
+    .unwrap();
+    for n in 0..5u8 {
+        queue.push(Loose(vec![n; 3])).unwrap();
+    }
+    queue.pop();
+    drop(queue); // writes the clean checkpoint
+    let file = std::fs::read(dir.path().join("p0000.ckpt")).unwrap();
+    __fuzz::checkpoint_decode(&[&[0][..], &file].concat());
+    for at in 0..file.len() - 4 {
+        let mut changed = file.clone();
+        changed[at] ^= 0x41;
+        __fuzz::checkpoint_decode(&[&[2][..], &changed].concat());
+    }
 }
 
 #[test]

@@ -7,17 +7,20 @@
 //! targets are one call each, so that a crashing input replayed by a test runs exactly the
 //! code and the assertions that failed under the fuzzer.
 //!
-//! One file per target: `record_reader`, `recovery` and `codec` (`codec_decode`); `input` is
-//! the small language the first two build segment files in, `seeds` the starting corpus.
+//! One file per target: `record_reader`, `recovery`, `checkpoint` (`checkpoint_decode`) and
+//! `codec` (`codec_decode`); `input` is the small language the first two build segment files
+//! in, `seeds` the starting corpus.
 
 use std::path::{Path, PathBuf};
 
+mod checkpoint;
 mod codec;
 mod input;
 mod record_reader;
 mod recovery;
 mod seeds;
 
+pub use self::checkpoint::checkpoint_decode;
 pub use self::codec::{codec_decode, round_trip};
 pub use self::record_reader::record_reader;
 pub use self::recovery::{recovery, Loose, Strict};

@@ -104,5 +104,31 @@ pub fn seed_corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         "strict".into(),
         codec(30, to_bytes(&(1i8, -2i16, 3i128, Strict(4, "s".into())))),
     ));
+
+    // Checkpoints: built (3 segments, some records owed), built and changed in its owed
+    // list with the checksum fixed, raw bytes of one segment, and a short file.
+    seeds.push((
+        "checkpoint_decode",
+        "built".into(),
+        vec![
+            1, 2, 5, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3, 10, 0, 20, 1, 30, 0,
+        ],
+    ));
+    seeds.push((
+        "checkpoint_decode",
+        "built-changed".into(),
+        [
+            &[
+                3u8, 1, 4, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 5, 0, 6, 0,
+            ][..],
+            &[0; 17],
+        ]
+        .concat(),
+    ));
+    seeds.push((
+        "checkpoint_decode",
+        "short".into(),
+        vec![0, b'E', b'L', b'Q'],
+    ));
     seeds
 }

@@ -25,7 +25,7 @@
 //!    before any append. Only a clean checkpoint lets recovery skip reading the zeros after
 //!    its place.
 
-use super::log::Place;
+pub(crate) use super::log::Place;
 
 /// The name of `partition`'s checkpoint.
 pub(crate) fn file_name(partition: u32) -> String {
