@@ -233,7 +233,9 @@ impl PartitionLog {
                 Active {
                     file,
                     path: last.path.clone(),
-                    index: next_index.saturating_sub(1),
+                    // The last segment's own index: not `next_index - 1`, which after a cut
+                    // of whole segments names one that was cut away.
+                    index: last.index,
                     written: end,
                     end,
                     bytes: last.bytes,
