@@ -54,7 +54,7 @@ thread_local! {
 
 /// Runs `push` as a sampled push that began at `started`: the engine that queues its message
 /// follows it (if it follows none already).
-#[cfg(feature = "metrics")]
+#[cfg(any(feature = "metrics", test))]
 pub(crate) fn sampled_push<R>(started: Instant, push: impl FnOnce() -> R) -> R {
     /// Clears the mark when the push returns or unwinds (a weight hook may panic), so that
     /// no later push on the thread takes it.
@@ -175,6 +175,85 @@ impl Follower {
         } else {
             self.state.store(ARMED, Ordering::Release);
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! loom models of the follower: a pop racing the push that arms it, and two pops racing
+    //! to free it. Over every interleaving: at most one time is recorded per followed
+    //! message, only by the pop of its position, and the slot ends free for the next one.
+    //! Run with `lock_free/loom_tests.rs`'s command (the filter `loom` takes these too).
+
+    use std::sync::atomic::{AtomicUsize, Ordering as StdOrdering};
+    use std::sync::Arc as StdArc;
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+
+    fn counting() -> (Follower, StdArc<AtomicUsize>) {
+        let recorded = StdArc::new(AtomicUsize::new(0));
+        let sink = StdArc::clone(&recorded);
+        let follower = Follower::new(TimeInQueue::new(move |_| {
+            sink.fetch_add(1, StdOrdering::Relaxed);
+        }));
+        (follower, recorded)
+    }
+
+    /// The slot is free: a sampled push arms it and the pop of its position records once.
+    fn assert_free(follower: &Follower, recorded: &AtomicUsize) {
+        let before = recorded.load(StdOrdering::Relaxed);
+        sampled_push(Instant::now(), || follower.pushed(9, 0));
+        follower.popped(9, 0);
+        assert_eq!(recorded.load(StdOrdering::Relaxed), before + 1);
+    }
+
+    #[test]
+    fn loom_a_pop_racing_the_arming_push() {
+        loom::model(|| {
+            let (follower, recorded) = counting();
+            let follower = Arc::new(follower);
+            let pusher = {
+                let follower = Arc::clone(&follower);
+                thread::spawn(move || sampled_push(Instant::now(), || follower.pushed(0, 7)))
+            };
+            let popper = {
+                let follower = Arc::clone(&follower);
+                thread::spawn(move || follower.popped(0, 7))
+            };
+            pusher.join().unwrap();
+            popper.join().unwrap();
+            // Popped before it was armed: the slot still follows position 7, which the next
+            // pop (past it) frees without recording.
+            assert!(recorded.load(StdOrdering::Relaxed) <= 1);
+            follower.popped(0, 8);
+            assert!(recorded.load(StdOrdering::Relaxed) <= 1);
+            assert_free(&follower, &recorded);
+        });
+    }
+
+    #[test]
+    fn loom_two_pops_racing_past_the_followed_position() {
+        loom::model(|| {
+            let (follower, recorded) = counting();
+            sampled_push(Instant::now(), || follower.pushed(0, 5));
+            let follower = Arc::new(follower);
+            let pops: Vec<_> = [5, 6]
+                .into_iter()
+                .map(|position| {
+                    let follower = Arc::clone(&follower);
+                    thread::spawn(move || follower.popped(0, position))
+                })
+                .collect();
+            for pop in pops {
+                pop.join().unwrap();
+            }
+            // The pop of 5 records unless the pop of 6 freed the slot first.
+            assert!(recorded.load(StdOrdering::Relaxed) <= 1);
+            assert_free(&follower, &recorded);
+        });
     }
 }
 

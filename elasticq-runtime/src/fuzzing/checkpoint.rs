@@ -67,7 +67,7 @@ fn build(input: &mut Input<'_>) -> Checkpoint {
         let first = seq;
         for _ in 0..records {
             let len = 24 + u32::from(input.byte().unwrap_or(0) % 40);
-            if input.byte().unwrap_or(0) % 2 == 0 {
+            if input.byte().unwrap_or(0).is_multiple_of(2) {
                 owed.push((position as u32, Place { seq, offset, len }));
             }
             offset += u64::from(len);
