@@ -85,3 +85,32 @@ fn a_read_that_fails_during_recovery_is_an_error() {
     }
     assert!(failed >= 3, "reads of the recovery failed: {failed}");
 }
+
+/// A push whose record the log could not write is a refusal for that reason: counted once in
+/// `rejected`, as `rejected_write_failed`, and not as full (the metrics' `reason` label).
+/// After it the log takes no more writes, and those refusals are counted the same way.
+#[test]
+fn a_failed_write_is_counted_as_a_write_failure() {
+    let fs = SimFs::new();
+    let queue = scenario::open::<scenario::Locked>(&fs, SyncPolicy::EveryWrite).unwrap();
+    queue.push(scenario::msg(1, 0, 0, 0)).unwrap();
+    fs.fail_at(super::sim::Op::Write, ErrorKind::Other, 0);
+    for id in 2..=3 {
+        let refused = queue.push(scenario::msg(id, 0, 0, 0)).unwrap_err();
+        assert!(
+            matches!(refused, crate::error::PushError::Persist(..)),
+            "{refused:?}"
+        );
+    }
+    let stats = queue.stats();
+    assert_eq!(
+        (
+            stats.rejected,
+            stats.rejected_write_failed,
+            stats.rejected_full()
+        ),
+        (2, 2, 0),
+        "{stats:?}"
+    );
+    assert_eq!(stats.enqueued, 1);
+}
