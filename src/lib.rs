@@ -32,6 +32,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
+#[cfg(feature = "jetstream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
+pub use elasticq_runtime::{
+    async_nats, check_stream_name, check_subject, BoxError, JetStreamCounters, JetStreamDelivery,
+    JetStreamError, JetStreamOptions, JetStreamPushError, JetStreamQueue, StreamStorage,
+};
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
     Hooks, IntegerPriority, Lane, LockFreeQueue, LockedQueue, MapMessage, MapQueue, Message,
@@ -72,6 +78,7 @@ pub mod __private {
     pub use core::result::Result::{self, Err, Ok};
     pub use core::time::Duration;
     pub use std::format;
+    pub use std::string::String;
     pub use std::vec::Vec;
 
     pub use elasticq_runtime::__private::{
@@ -105,6 +112,12 @@ pub mod __private {
     pub use crate::__elasticq_tokio_enabled as tokio_items;
     pub use std::path::Path;
 
+    #[cfg(not(feature = "jetstream"))]
+    pub use crate::__elasticq_jetstream_disabled as jetstream_enabled;
+    /// Expands to nothing when elasticq has its `jetstream` feature, and to a compile error
+    /// on the `jetstream` key otherwise.
+    #[cfg(feature = "jetstream")]
+    pub use crate::__elasticq_jetstream_enabled as jetstream_enabled;
     #[cfg(not(feature = "metrics"))]
     pub use crate::__elasticq_metrics_disabled as metrics_enabled;
     /// Expands to nothing when elasticq has its `metrics` feature, and to a compile error on
@@ -122,8 +135,19 @@ pub mod __private {
     /// The same for `codec = serde` and the `serde` feature.
     #[cfg(feature = "serde")]
     pub use crate::__elasticq_serde_enabled as serde_enabled;
+    #[cfg(not(feature = "jetstream"))]
+    pub use crate::__elasticq_tokio_disabled as jetstream_items;
+    /// Expands to a JetStream queue's items when elasticq has its `jetstream` feature, and
+    /// to nothing otherwise (`jetstream_enabled` reports the missing feature once).
+    #[cfg(feature = "jetstream")]
+    pub use crate::__elasticq_tokio_enabled as jetstream_items;
     #[cfg(feature = "metrics")]
     pub use elasticq_runtime::Instrumented;
+    #[cfg(feature = "jetstream")]
+    pub use elasticq_runtime::{
+        async_nats, JetStreamCounters, JetStreamDelivery, JetStreamError, JetStreamOptions,
+        JetStreamPushError, JetStreamQueue, StreamStorage,
+    };
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type
     /// parameter `Q`, and has no supertrait, so that a message that is not `Clone` makes the
@@ -227,6 +251,22 @@ macro_rules! __elasticq_serde_disabled {
     () => {
         ::core::compile_error!(
             "`codec = serde` needs elasticq's `serde` feature, which is off: enable it in Cargo.toml (`elasticq = { version = \"...\", features = [\"serde\"] }`)"
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_jetstream_enabled {
+    () => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __elasticq_jetstream_disabled {
+    () => {
+        ::core::compile_error!(
+            "`jetstream` needs elasticq's `jetstream` feature, which is off: enable it in Cargo.toml (`elasticq = { version = \"...\", features = [\"jetstream\"] }`)"
         );
     };
 }

@@ -3,7 +3,9 @@
 //! at fault, with what to write instead. [`message`] and [`queue_decl`] run the rules of
 //! their site in a fixed order, which is the order the errors are reported in.
 
-use elasticq_runtime::__private::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};
+use elasticq_runtime::__private::{
+    check_stream_name, check_subject, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
+};
 use elasticq_runtime::{Config, Fairness, Overflow, MAX_CAPACITY, MAX_PARTITIONS};
 use proc_macro2::Span;
 use syn::spanned::Spanned as _;
@@ -39,6 +41,16 @@ pub(crate) fn message(message: &Message<'_>, errors: &mut Errors) {
     }
     codec_needs_persist(&message.attrs, errors);
     map_mode_is_not_persisted(&message.attrs, errors);
+    jetstream_rules(&message.attrs, errors);
+}
+
+/// The rules of a `jetstream(...)` declaration, on either site.
+fn jetstream_rules(attrs: &QueueAttrs, errors: &mut Errors) {
+    jetstream_names_are_valid(attrs, errors);
+    jetstream_is_not_persisted(attrs, errors);
+    jetstream_takes_no_engine_keys(attrs, errors);
+    jetstream_partitions_are_counted(attrs, errors);
+    jetstream_has_no_map_mode_or_metrics_yet(attrs, errors);
 }
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
@@ -52,6 +64,7 @@ pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
         .to_string()
         .replace(' ', "");
     byte_bound_needs_a_weight(&decl.attrs, &message, errors);
+    jetstream_rules(&decl.attrs, errors);
 }
 
 fn is_map(attrs: &QueueAttrs) -> bool {
@@ -81,13 +94,126 @@ fn owns_its_data(message: &Message<'_>, errors: &mut Errors) {
     }
 }
 
-/// `codec` only means something for a persisted message.
+/// `codec` only means something for a message that is encoded: persisted, or on JetStream.
 fn codec_needs_persist(attrs: &QueueAttrs, errors: &mut Errors) {
-    if let (Some(codec), None) = (&attrs.codec, &attrs.persist_key) {
+    if let (Some(codec), None, None) = (&attrs.codec, &attrs.persist_key, &attrs.jetstream_key) {
         errors.at(
             codec.span,
             "`codec` says how a persisted message is encoded, and this message is not \
              persisted: add `persist(sync = every_write)`, or remove `codec`",
+        );
+    }
+}
+
+/// The stream and subject follow the server's naming rules (the runtime's, checked at
+/// `connect` too).
+fn jetstream_names_are_valid(attrs: &QueueAttrs, errors: &mut Errors) {
+    let Some(jetstream) = &attrs.jetstream else {
+        return;
+    };
+    if let Some(stream) = &jetstream.stream {
+        if let Err(why) = check_stream_name(&stream.value()) {
+            errors.at(stream.span(), format!("invalid stream name: {why}"));
+        }
+    }
+    if let Some(subject) = &jetstream.subject {
+        if let Err(why) = check_subject(&subject.value()) {
+            errors.at(subject.span(), format!("invalid subject: {why}"));
+        }
+    }
+}
+
+/// A JetStream queue is stored by the server; the local log would be a second copy with
+/// its own order.
+fn jetstream_is_not_persisted(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let (Some(_), Some(span)) = (attrs.jetstream_key, attrs.persist_key) {
+        errors.at(
+            span,
+            "a `jetstream` queue is stored by the server (the builder's `storage`), so it \
+             takes no `persist`: remove `persist`, or declare the persisted local queue and \
+             the JetStream queue apart, one on the derive and one with \
+             `#[elasticq::queue(message = ..., ...)]`",
+        );
+    }
+}
+
+/// The engine keys size a local ring; a stream is bounded by the builder's `max_bytes`.
+fn jetstream_takes_no_engine_keys(attrs: &QueueAttrs, errors: &mut Errors) {
+    if attrs.jetstream_key.is_none() {
+        return;
+    }
+    let spans = [
+        (Key::Engine, attrs.engine.as_ref().map(|v| v.span)),
+        (
+            Key::Capacity,
+            attrs
+                .initial
+                .as_ref()
+                .or(attrs.min.as_ref())
+                .or(attrs.max.as_ref())
+                .map(|v| v.span)
+                .or(attrs.max_bytes_key),
+        ),
+        (Key::Overflow, attrs.overflow_key),
+        (Key::Weight, attrs.weight_key),
+        (
+            Key::GrowthFactor,
+            attrs.growth_factor.as_ref().map(|v| v.span),
+        ),
+        (
+            Key::ShrinkThreshold,
+            attrs.shrink_threshold.as_ref().map(|v| v.span),
+        ),
+    ];
+    for (key, span) in spans {
+        if let Some(span) = span {
+            errors.at(
+                span,
+                format!(
+                    "`{key}` configures a local engine, and a `jetstream` queue has none: its \
+                     stream is bounded with the builder's `max_bytes`; remove `{key}`"
+                ),
+            );
+        }
+    }
+}
+
+/// Every process must route a key to the same subject, so the count is in the declaration.
+fn jetstream_partitions_are_counted(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let (
+        Some(_),
+        Some(Spanned {
+            value: PartitionCount::Auto,
+            span,
+        }),
+    ) = (attrs.jetstream_key, &attrs.partitions)
+    {
+        errors.at(
+            *span,
+            "a `jetstream` queue's partitions are subjects every process must agree on: \
+             write a number, e.g. `partitions = 8`, not `auto` (which counts this machine's \
+             cores)",
+        );
+    }
+}
+
+/// Map mode over KV and the metrics series are not generated for JetStream queues yet.
+fn jetstream_has_no_map_mode_or_metrics_yet(attrs: &QueueAttrs, errors: &mut Errors) {
+    let Some(key) = attrs.jetstream_key else {
+        return;
+    };
+    if is_map(attrs) {
+        errors.at(
+            key,
+            "`jetstream` together with `mode = map` is not supported yet: a map-mode \
+             message has local queues only",
+        );
+    }
+    if let Some(label) = &attrs.metrics {
+        errors.at(
+            label.span(),
+            "`metrics` is not supported on a `jetstream` queue yet: read its figures with \
+             `stats().await` and `counters()`",
         );
     }
 }

@@ -54,6 +54,7 @@ mod codec;
 mod config;
 mod engine;
 mod error;
+mod jetstream;
 mod layer;
 mod message;
 mod persist;
@@ -64,6 +65,10 @@ mod stats;
 mod sync;
 mod wait;
 
+/// The NATS client the JetStream queues connect through, the version elasticq builds with.
+#[cfg(feature = "jetstream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
+pub use async_nats;
 pub use codec::{from_bytes, to_bytes, Codec, DecodeError, MAX_DECODE_DEPTH};
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
@@ -74,6 +79,12 @@ pub use engine::{
     StableHasher, TimeInQueue,
 };
 pub use error::{Error, PopError, PushError};
+#[cfg(feature = "jetstream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
+pub use jetstream::{
+    check_stream_name, check_subject, BoxError, JetStreamCounters, JetStreamDelivery,
+    JetStreamError, JetStreamOptions, JetStreamPushError, JetStreamQueue, StreamStorage,
+};
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub use layer::metrics;
@@ -113,6 +124,7 @@ pub use stats::Stats;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::{decode_varint, encode_varint};
+    pub use crate::jetstream::{check_stream_name, check_subject};
     pub use crate::layer::{RefusalLanes, Retried};
     pub use crate::message::Durable;
     pub use crate::persist::{MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES};

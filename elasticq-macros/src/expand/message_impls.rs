@@ -53,6 +53,8 @@ pub(super) fn message_impls(
     });
     let level = prioritized.then(|| {
         quote! {
+            const LEVEL_COUNT: ::core::primitive::usize = <Self as #private::Prioritized>::LEVELS;
+
             #[inline]
             fn level(&self) -> ::core::primitive::usize {
                 match <Self as #private::Prioritized>::priority(self) {

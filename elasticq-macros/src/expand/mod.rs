@@ -21,6 +21,7 @@ mod constructors;
 mod debug;
 mod docs;
 mod hooks;
+mod jetstream;
 mod layers;
 mod map;
 mod message_impls;
@@ -87,7 +88,7 @@ pub(crate) fn derive(input: &DeriveInput, message: &Message<'_>) -> TokenStream 
         .clone()
         .unwrap_or_else(|| format_ident!("{}Queue", ident));
     let (_, ty_generics, _) = message.generics.split_for_impl();
-    let items = queue_items(&QueueSpec {
+    let items = items(&QueueSpec {
         attrs: &message.attrs,
         outer: &[],
         vis: message.vis,
@@ -141,7 +142,7 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
             };
         }
     });
-    let items = queue_items(&QueueSpec {
+    let items = items(&QueueSpec {
         attrs: &decl.attrs,
         outer: &decl.item.attrs,
         vis: &decl.item.vis,
@@ -158,6 +159,14 @@ pub(crate) fn queue_decl(decl: &QueueDecl) -> TokenStream {
         #message_check
         #fair_needs_levels
         #items
+    }
+}
+
+/// A JetStream queue's items, or a local queue's.
+fn items(spec: &QueueSpec<'_>) -> TokenStream {
+    match spec.attrs.jetstream {
+        Some(_) => jetstream::queue_items(spec),
+        None => queue_items(spec),
     }
 }
 

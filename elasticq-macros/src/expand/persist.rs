@@ -147,10 +147,11 @@ pub(super) fn persist_items(
     }
 }
 
-/// The `Codec` impl the ElasticQueue derive writes for a persisted message: field by field
+/// The `Codec` impl the ElasticQueue derive writes for a persisted message (or one on
+/// JetStream, whose payloads are the same encoding): field by field
 /// as `#[derive(Codec)]` would, or through serde with `codec = serde`.
 pub(super) fn codec_impl(input: &DeriveInput, message: &Message<'_>) -> TokenStream {
-    if message.attrs.persist.is_none() {
+    if message.attrs.persist.is_none() && message.attrs.jetstream.is_none() {
         return TokenStream::new();
     }
     let private = match &message.attrs.krate {

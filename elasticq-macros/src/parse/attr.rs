@@ -11,6 +11,7 @@ use syn::spanned::Spanned as _;
 use syn::{Ident, LitStr, Path, Type};
 
 use crate::errors::Errors;
+use crate::parse::jetstream::{parse_jetstream, JetStream};
 use crate::parse::keys::{ours, Key, Site};
 use crate::parse::persist::{parse_codec, parse_persist, CodecKind, Persist, SyncKind};
 use crate::parse::read::{parse_float, set, skip_value, Spanned};
@@ -92,6 +93,10 @@ pub(crate) struct QueueAttrs {
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<Path>,
     pub(crate) message: Option<Type>,
+    /// `jetstream(stream = "...", subject = "...")`: the queue lives in a JetStream stream.
+    pub(crate) jetstream: Option<JetStream>,
+    /// Where the `jetstream` key itself is written.
+    pub(crate) jetstream_key: Option<Span>,
     /// `message` was written, even if with a value that was reported as invalid.
     pub(crate) message_written: bool,
 }
@@ -185,6 +190,11 @@ pub(crate) fn parse_key(
             let value = values::crate_path(meta, errors)?;
             set(&mut attrs.krate, value, key, span, errors);
         }
+        Key::JetStream => {
+            let value = parse_jetstream(meta, errors)?;
+            attrs.jetstream_key.get_or_insert(span);
+            set(&mut attrs.jetstream, value, key, span, errors);
+        }
         Key::Message => {
             attrs.message_written = true;
             let value = values::message(meta, errors)?;
@@ -201,7 +211,9 @@ pub(crate) fn parse_key(
         | Key::SegmentBytes
         | Key::Ms
         | Key::MapKey
-        | Key::Version => unreachable!("`{key}` is not a key of {site:?}"),
+        | Key::Version
+        | Key::Stream
+        | Key::Subject => unreachable!("`{key}` is not a key of {site:?}"),
     }
     Ok(())
 }

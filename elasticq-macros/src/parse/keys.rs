@@ -38,6 +38,8 @@ pub(crate) enum Site {
     Periodic,
     /// Inside a field's `priority(...)`.
     Priority,
+    /// Inside `jetstream(...)`.
+    JetStream,
 }
 
 /// An attribute key. Its spelling and its sites live in [`TABLE`] alone.
@@ -73,6 +75,9 @@ pub(crate) enum Key {
     Crate,
     MapKey,
     Version,
+    JetStream,
+    Stream,
+    Subject,
 }
 
 struct Entry {
@@ -121,6 +126,9 @@ const TABLE: &[Entry] = &[
     entry(Key::Crate, "crate", &[Container, QueueArgs]),
     entry(Key::MapKey, "key", &[Field]),
     entry(Key::Version, "version", &[Field]),
+    entry(Key::JetStream, "jetstream", &[Container, QueueArgs]),
+    entry(Key::Stream, "stream", &[Site::JetStream]),
+    entry(Key::Subject, "subject", &[Site::JetStream]),
 ];
 
 impl Key {

@@ -7,6 +7,7 @@
 //! and variants. Nothing here judges whether the keys make sense together: `check` does.
 
 pub(crate) mod attr;
+pub(crate) mod jetstream;
 pub(crate) mod keys;
 pub(crate) mod persist;
 pub(crate) mod read;

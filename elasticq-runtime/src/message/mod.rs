@@ -60,6 +60,10 @@ pub trait Message: Sized {
     /// Whether the message is declared `mode = map`, so that its queues keep entries by key.
     /// `#[elasticq::queue]` refuses such a message: the queues it declares are FIFO.
     const MAP_MODE: bool = false;
+    /// How many priority levels the message has: [`Prioritized::LEVELS`] with a priority,
+    /// 1 without. [`level`](Self::level) is below it for every message in range. (Named
+    /// apart from `Prioritized::LEVELS` so that `M::LEVELS` stays unambiguous.)
+    const LEVEL_COUNT: usize = 1;
 
     /// The stable hash of this message's partition key ([`stable_hash`](crate::stable_hash)),
     /// or `None` without a key, when partitions are filled round robin.

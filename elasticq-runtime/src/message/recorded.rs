@@ -95,6 +95,7 @@ impl<M: Message> Message for Recorded<M> {
     type Queue = M::Queue;
     type Lanes<E: Lane<Self>> = E;
     const NAME: &'static str = M::NAME;
+    const LEVEL_COUNT: usize = M::LEVEL_COUNT;
 
     #[inline]
     fn route(&self) -> Option<u64> {
