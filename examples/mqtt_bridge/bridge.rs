@@ -184,7 +184,9 @@ impl Broker {
                      log_type error\n\
                      log_type warning\n\
                      # Connections and why they ended, for a failure's diagnosis.\n\
-                     log_type notice\n"
+                     log_type notice\n\
+                     # \"Opening ... listen socket on port N\": the start is this broker's.\n\
+                     log_type information\n"
                 ),
             )?;
             let log_path = dir.path().join("mosquitto.log");
@@ -209,7 +211,14 @@ impl Broker {
                     );
                     break;
                 }
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                // The port answering is not enough: another test's broker may hold it, this
+                // one about to exit. Its own log must say it listens there.
+                let listening = std::fs::read_to_string(&log_path)
+                    .unwrap_or_default()
+                    .contains(&format!("listen socket on port {port}"));
+                if listening
+                    && TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+                {
                     return Ok(Broker { child, addr, dir });
                 }
                 if Instant::now() > deadline {
