@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use super::{private_path, QueueSpec};
+use super::{private_path, with_bounds, QueueSpec};
 use crate::parse::attr::PartitionCount;
 
 pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
@@ -31,21 +31,8 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let mut bounds = vec![quote!(#message: #private::Codec + ::core::marker::Send + 'static)];
     bounds.extend(spec.gate.clone());
-    let impl_where = match where_clause {
-        Some(clause) => {
-            let predicates = clause.predicates.iter();
-            quote!(where #(#predicates,)* #(#bounds),*)
-        }
-        None => quote!(where #(#bounds),*),
-    };
-    let struct_where = match (where_clause, &spec.gate) {
-        (_, None) => quote!(#where_clause),
-        (Some(clause), Some(gate)) => {
-            let predicates = clause.predicates.iter();
-            quote!(where #(#predicates,)* #gate)
-        }
-        (None, Some(gate)) => quote!(where #gate),
-    };
+    let impl_where = with_bounds(where_clause, &bounds);
+    let struct_where = with_bounds(where_clause, spec.gate.as_slice());
     let partitions = match spec.attrs.partitions.as_ref().map(|p| p.value) {
         Some(PartitionCount::Count(n)) => n,
         _ => 1,

@@ -170,6 +170,18 @@ fn items(spec: &QueueSpec<'_>) -> TokenStream {
     }
 }
 
+/// The where clause `where_clause` with `extra` predicates added (none: as written).
+fn with_bounds(where_clause: Option<&syn::WhereClause>, extra: &[TokenStream]) -> TokenStream {
+    match (where_clause, extra.is_empty()) {
+        (_, true) => quote!(#where_clause),
+        (Some(clause), false) => {
+            let predicates = clause.predicates.iter();
+            quote!(where #(#predicates,)* #(#extra),*)
+        }
+        (None, false) => quote!(where #(#extra),*),
+    }
+}
+
 fn private_path(krate: Option<&Path>) -> TokenStream {
     match krate {
         Some(path) => quote!(#path::__private),
@@ -205,22 +217,8 @@ fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         .chain(metrics_bound)
         .chain(spec.gate.clone())
         .collect();
-    let impl_where = match (where_clause, extra.is_empty()) {
-        (_, true) => quote!(#where_clause),
-        (Some(clause), false) => {
-            let predicates = clause.predicates.iter();
-            quote!(where #(#predicates,)* #(#extra),*)
-        }
-        (None, false) => quote!(where #(#extra),*),
-    };
-    let struct_where = match (where_clause, &spec.gate) {
-        (_, None) => quote!(#where_clause),
-        (Some(clause), Some(gate)) => {
-            let predicates = clause.predicates.iter();
-            quote!(where #(#predicates,)* #gate)
-        }
-        (None, Some(gate)) => quote!(where #gate),
-    };
+    let impl_where = with_bounds(where_clause, &extra);
+    let struct_where = with_bounds(where_clause, spec.gate.as_slice());
     let (engine_trait, lane_trait) = if persisted {
         (quote!(#private::Persistent), quote!(#private::Persistent))
     } else {
