@@ -36,7 +36,8 @@ pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
 #[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
 pub use elasticq_runtime::{
     async_nats, check_stream_name, check_subject, BoxError, JetStreamCounters, JetStreamDelivery,
-    JetStreamError, JetStreamOptions, JetStreamPushError, JetStreamQueue, StreamStorage,
+    JetStreamError, JetStreamOptions, JetStreamProcessorHandle, JetStreamPushError, JetStreamQueue,
+    StreamStorage,
 };
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
@@ -58,8 +59,9 @@ pub use elasticq_runtime::{
 pub use elasticq_runtime::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, PopAsync, PopAsyncTimeout,
     PopBatchAsync, PopOneAsync, ProcessorBuilder, ProcessorError, ProcessorHandle,
-    ProcessorOptions, ProcessorSettings, ProcessorStats, PushAsync, QueueSink, QueueStream,
-    ReserveAsync, ReserveManyAsync, ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
+    ProcessorOptions, ProcessorSettings, ProcessorSource, ProcessorStats, PushAsync, QueueSink,
+    QueueStream, ReserveAsync, ReserveManyAsync, ShutdownReport, TakenBatch, ThreadProcessorHandle,
+    MAX_BACKOFF,
 };
 pub use elasticq_runtime::{Closed, OneLevel, Permit, Permits};
 pub use elasticq_runtime::{GeneratedQueue, PersistError, ProcessingEvent, Recorded};

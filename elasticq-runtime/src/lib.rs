@@ -102,12 +102,15 @@ pub use persist::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
+#[cfg(feature = "jetstream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
+pub use processor::JetStreamProcessorHandle;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use processor::{
     Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, ProcessorBuilder, ProcessorError,
-    ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorStats, ShutdownReport,
-    TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
+    ProcessorHandle, ProcessorOptions, ProcessorSettings, ProcessorSource, ProcessorStats,
+    ShutdownReport, TakenBatch, ThreadProcessorHandle, MAX_BACKOFF,
 };
 pub use queue::{Closed, GeneratedQueue, Permit, Permits, ProcessingEvent};
 #[cfg(feature = "tokio")]
@@ -135,6 +138,8 @@ pub mod __private {
 #[doc(hidden)]
 pub mod __doc {
     //! Support for the runtime's own examples; not part of the API.
+    #[cfg(feature = "jetstream")]
+    pub use crate::jetstream::doc::Note;
     #[cfg(feature = "persist")]
     pub use crate::persist::doc::{log_dir, Job, LogDir};
     pub use crate::queue::doc::Jobs;

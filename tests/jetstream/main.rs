@@ -6,6 +6,7 @@ mod conflicts;
 mod delivery;
 mod durability;
 mod order;
+mod processor;
 
 use elasticq::{ElasticQueue, Priority};
 

@@ -95,7 +95,7 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             #(#outer)*
             #[doc = #queue_doc]
             #vis struct #ident #generics #struct_where {
-                inner: #private::JetStreamQueue<#message>,
+                inner: #private::Arc<#private::JetStreamQueue<#message>>,
             }
 
             #[doc = #builder_doc]
@@ -183,6 +183,14 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     self.inner.next_msg_id()
                 }
 
+                /// PartitionedBuffer's processing cycle over this stream, with the local
+                /// queues' options: `processor().interval(d).batch_size(n).spawn(f)` starts one
+                /// task per partition pulling its consumers; a batch is acknowledged once `f`
+                /// succeeds. Processes running the same processor share the partitions.
+                #vis fn processor(&self) -> #private::ProcessorBuilder<#private::JetStreamQueue<#message>> {
+                    #private::ProcessorBuilder::new(#private::Arc::clone(&self.inner))
+                }
+
                 /// The runtime queue underneath.
                 #vis fn as_jetstream_queue(&self) -> &#private::JetStreamQueue<#message> {
                     &self.inner
@@ -247,7 +255,7 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 /// Connects through `client` with these settings.
                 #vis async fn connect(self, #client: &#private::async_nats::Client) -> #result<#ident #ty_generics, #error> {
                     #private::Ok(#ident {
-                        inner: #private::JetStreamQueue::connect(#client, self.options).await?,
+                        inner: #private::Arc::new(#private::JetStreamQueue::connect(#client, self.options).await?),
                     })
                 }
             }

@@ -79,16 +79,34 @@ impl<M> JetStreamDelivery<M> {
     /// Acknowledges a batch, the acknowledgements sent together and each confirmed. On
     /// `Err`, some may have been recorded; the others are delivered again.
     pub async fn ack_all(batch: Vec<Self>) -> Result<Vec<M>, JetStreamError> {
-        let acks = batch.iter().map(|d| d.raw.double_ack_with(AckKind::Ack));
-        let results = futures_util::future::join_all(acks).await;
-        let confirmed = results.iter().filter(|r| r.is_ok()).count() as u64;
-        if let Some(counters) = batch.first().map(|d| &d.counters) {
-            counters.acked.add(confirmed);
-        }
-        if let Some(Err(error)) = results.into_iter().find(Result::is_err) {
-            return Err(JetStreamError::Ack(error));
+        if let (_, Some(error)) = Self::settle_each(&batch, AckKind::Ack).await {
+            return Err(error);
         }
         Ok(batch.into_iter().map(|d| d.message).collect())
+    }
+
+    /// Settles every delivery of `batch` the same way, the requests sent together and each
+    /// confirmed; returns how many the server confirmed and the first error.
+    pub(crate) async fn settle_each(
+        batch: &[Self],
+        kind: AckKind,
+    ) -> (u64, Option<JetStreamError>) {
+        let requests = batch.iter().map(|d| d.raw.double_ack_with(kind));
+        let results = futures_util::future::join_all(requests).await;
+        let confirmed = results.iter().filter(|r| r.is_ok()).count() as u64;
+        let error = results
+            .into_iter()
+            .find_map(Result::err)
+            .map(JetStreamError::Ack);
+        if let Some(counters) = batch.first().map(|d| &d.counters) {
+            match kind {
+                AckKind::Ack => counters.acked.add(confirmed),
+                AckKind::Term => counters.terminated.add(confirmed),
+                AckKind::Nak(_) => counters.nacked.add(confirmed),
+                _ => {}
+            }
+        }
+        (confirmed, error)
     }
 
     /// Hands it back for delivery again now, to this consumer or another.

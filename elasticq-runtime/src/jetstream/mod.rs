@@ -28,6 +28,8 @@
 #[cfg(feature = "jetstream")]
 mod delivery;
 #[cfg(feature = "jetstream")]
+pub(crate) mod doc;
+#[cfg(feature = "jetstream")]
 mod error;
 mod names;
 #[cfg(feature = "jetstream")]

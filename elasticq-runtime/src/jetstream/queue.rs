@@ -291,6 +291,16 @@ impl<M: Message + Codec> JetStreamQueue<M> {
         }
     }
 
+    /// Up to `max` messages of `partition` that are there now, none if there are none: a
+    /// processor worker's drain.
+    pub(crate) async fn take_now(
+        &self,
+        partition: usize,
+        max: usize,
+    ) -> Result<Vec<JetStreamDelivery<M>>, JetStreamError> {
+        self.take(&[partition], max).await
+    }
+
     /// Up to `max` messages that are there now, none if there are none.
     pub async fn try_pop_delivery_batch_async(
         &self,

@@ -22,7 +22,7 @@ pub(crate) struct Control<B> {
     pub(crate) in_flight: Vec<Mutex<Option<B>>>,
 }
 
-impl<B: TakenBatch> Control<B> {
+impl<B> Control<B> {
     pub(crate) fn new(settings: ProcessorSettings, partitions: usize) -> Self {
         let (state, _) = watch::channel(State {
             settings,
@@ -94,7 +94,9 @@ impl<B: TakenBatch> Control<B> {
         }
         *seen.borrow_and_update()
     }
+}
 
+impl<B: TakenBatch> Control<B> {
     /// Takes back the batches being processed (after the workers stopped or were abandoned).
     pub(crate) fn take_in_flight(&self) -> Vec<B::Item> {
         self.in_flight

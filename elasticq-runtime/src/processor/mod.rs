@@ -5,8 +5,11 @@
 mod attempts;
 mod batch;
 mod control;
+#[cfg(feature = "jetstream")]
+mod jetstream;
 mod options;
 mod outcome;
+mod source;
 mod task;
 mod thread;
 
@@ -15,8 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use batch::TakenBatch;
+#[cfg(feature = "jetstream")]
+pub use jetstream::JetStreamProcessorHandle;
 pub use options::{ProcessorError, ProcessorOptions, ProcessorSettings, MAX_BACKOFF};
 pub use outcome::{Cause, DeadLetter, DeadLetterFn, Failure, NoDeadLetter, ProcessorStats};
+pub use source::ProcessorSource;
 pub use task::ProcessorHandle;
 pub use thread::ThreadProcessorHandle;
 
@@ -56,16 +62,16 @@ pub struct ProcessorBuilder<Q, D = NoDeadLetter> {
     dead_letter: D,
 }
 
-impl<Q: GeneratedQueue, D> std::fmt::Debug for ProcessorBuilder<Q, D> {
+impl<Q: ProcessorSource, D> std::fmt::Debug for ProcessorBuilder<Q, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProcessorBuilder")
-            .field("queue", &Q::NAME)
+            .field("queue", &self.queue.source_name())
             .field("options", &self.options)
             .finish()
     }
 }
 
-impl<Q: GeneratedQueue> ProcessorBuilder<Q> {
+impl<Q> ProcessorBuilder<Q> {
     /// A processor over `queue` with the default settings and no dead-letter callback.
     ///
     /// ```
@@ -83,7 +89,7 @@ impl<Q: GeneratedQueue> ProcessorBuilder<Q> {
     }
 }
 
-impl<Q: GeneratedQueue, D> ProcessorBuilder<Q, D> {
+impl<Q, D> ProcessorBuilder<Q, D> {
     /// Sets the time between two drains of a partition (default 5 s; must be longer than
     /// zero).
     ///
@@ -166,8 +172,8 @@ impl<Q: GeneratedQueue, D> ProcessorBuilder<Q, D> {
     /// ```
     pub fn dead_letter<E, G>(self, callback: G) -> ProcessorBuilder<Q, DeadLetterFn<G>>
     where
-        Q::Batch: TakenBatch,
-        G: Fn(Vec<Item<Q>>, Failure<E>) + Send + Sync + 'static,
+        Q: ProcessorSource,
+        G: Fn(Vec<Q::Item>, Failure<E>) + Send + Sync + 'static,
     {
         ProcessorBuilder {
             queue: self.queue,

@@ -278,17 +278,26 @@ impl Report<'_> {
     pub(crate) fn settle<B: super::TakenBatch>(&self, batch: B) {
         let size = batch.len();
         if let Err(error) = batch.settle() {
-            add(&self.counters.ack_failures, 1);
-            self.metrics.processing_event(ProcessingEvent::AckFailed);
-            tracing::error!(
-                target: TARGET,
-                queue = self.queue,
-                partition = self.partition,
+            self.ack_failed(
                 size,
-                error = %error,
-                "acknowledging a processed batch failed; it will be delivered again after the queue reopens"
+                &error,
+                "acknowledging a processed batch failed; it will be delivered again after the queue reopens",
             );
         }
+    }
+
+    /// Acknowledging a handled batch failed: it will be delivered again (`then` says when).
+    pub(crate) fn ack_failed(&self, size: usize, error: &dyn std::fmt::Display, then: &str) {
+        add(&self.counters.ack_failures, 1);
+        self.metrics.processing_event(ProcessingEvent::AckFailed);
+        tracing::error!(
+            target: TARGET,
+            queue = self.queue,
+            partition = self.partition,
+            size,
+            error = %error,
+            "{then}"
+        );
     }
 }
 

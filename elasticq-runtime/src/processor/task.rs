@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::attempts::{AfterFailure, Attempts};
-use super::control::Control;
+use super::control::{Control, State};
 use super::outcome::{panic_message, Report};
 use super::{
     Cause, DeadLetter, ProcessorError, ProcessorOptions, ProcessorSettings, ProcessorStats,
@@ -75,14 +76,7 @@ where
     E: std::fmt::Debug + Send + 'static,
     D: DeadLetter<Item<Q>, E>,
 {
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProcessorError::NoRuntime)?;
-    // Workers sleep between drains: a runtime built without its timer would make each of them
-    // panic at its first tick. tokio offers no query for the timer; creating a sleep panics
-    // without one, so a caught panic here is that answer.
-    let timer = std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO)));
-    if timer.is_err() {
-        return Err(ProcessorError::NoTimer);
-    }
+    let runtime = current_runtime()?;
     let partitions = queue.count_partitions();
     let control = Arc::new(Control::new(settings, partitions));
     let process = Arc::new(process);
@@ -104,6 +98,92 @@ where
         control,
         workers,
     })
+}
+
+/// The runtime the workers are spawned on: the caller's, with its timer.
+pub(super) fn current_runtime() -> Result<tokio::runtime::Handle, ProcessorError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| ProcessorError::NoRuntime)?;
+    // Workers sleep between drains: a runtime built without its timer would make each of them
+    // panic at its first tick. tokio offers no query for the timer; creating a sleep panics
+    // without one, so a caught panic here is that answer.
+    let timer = std::panic::catch_unwind(|| drop(tokio::time::sleep(std::time::Duration::ZERO)));
+    if timer.is_err() {
+        return Err(ProcessorError::NoTimer);
+    }
+    Ok(runtime)
+}
+
+/// Waits for the workers to end, at most `timeout`; aborts those still running then (each
+/// is dropped, with the batch it held, before this returns). Returns whether it timed out.
+pub(super) async fn join_workers(
+    workers: &mut Vec<JoinHandle<()>>,
+    timeout: std::time::Duration,
+) -> bool {
+    // Why checked: `Instant + Duration::MAX` panics, and a timeout too long to represent
+    // (PartitionedBuffer's `:infinity`) means waiting as long as it takes, as the thread
+    // variant does.
+    let deadline = tokio::time::Instant::now().checked_add(timeout);
+    let mut timed_out = false;
+    // The workers before `finished` have ended and their handles resolved: a resolved
+    // handle must not be polled again.
+    let mut finished = 0;
+    for worker in workers.iter_mut() {
+        let ended = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, &mut *worker)
+                .await
+                .is_ok(),
+            None => {
+                let _ = (&mut *worker).await;
+                true
+            }
+        };
+        if !ended {
+            timed_out = true;
+            break;
+        }
+        finished += 1;
+    }
+    if timed_out {
+        let running = &mut workers[finished..];
+        for worker in running.iter_mut() {
+            worker.abort();
+        }
+        for worker in running.iter_mut() {
+            // An aborted task is dropped (with the batch it held) before its handle
+            // resolves; the batch itself was parked in `in_flight` first.
+            let _ = worker.await;
+        }
+    }
+    workers.clear();
+    timed_out
+}
+
+/// Waits until a partition's next drain is due: its interval since `last_drain` passed
+/// (a change of settings counts from the same drain). Returns `false` once the processor
+/// stops, after which the worker drains one last time and ends.
+pub(super) async fn next_drain_due(
+    state: &mut watch::Receiver<State>,
+    last_drain: &mut Instant,
+) -> bool {
+    loop {
+        let now = *state.borrow_and_update();
+        if now.stopping {
+            return false;
+        }
+        let deadline = super::next_drain(*last_drain, now.settings.interval);
+        tokio::select! {
+            biased;
+            changed = state.changed() => {
+                if changed.is_err() {
+                    return false;
+                }
+            }
+            () = tokio::time::sleep_until(deadline.into()) => {
+                *last_drain = Instant::now();
+                return true;
+            }
+        }
+    }
 }
 
 impl<Q: GeneratedQueue> ProcessorHandle<Q>
@@ -189,42 +269,7 @@ where
     pub async fn shutdown(mut self) -> ShutdownReport<Item<Q>> {
         self.control.stop();
         let timeout = self.control.state().settings.timeout;
-        // Why checked: `Instant + Duration::MAX` panics, and a timeout too long to represent
-        // (PartitionedBuffer's `:infinity`) means waiting as long as it takes, as the thread
-        // variant does.
-        let deadline = tokio::time::Instant::now().checked_add(timeout);
-        let mut timed_out = false;
-        // The workers before `finished` have ended and their handles resolved: a resolved
-        // handle must not be polled again.
-        let mut finished = 0;
-        for worker in &mut self.workers {
-            let ended = match deadline {
-                Some(deadline) => tokio::time::timeout_at(deadline, &mut *worker)
-                    .await
-                    .is_ok(),
-                None => {
-                    let _ = (&mut *worker).await;
-                    true
-                }
-            };
-            if !ended {
-                timed_out = true;
-                break;
-            }
-            finished += 1;
-        }
-        if timed_out {
-            let running = &mut self.workers[finished..];
-            for worker in running.iter_mut() {
-                worker.abort();
-            }
-            for worker in running.iter_mut() {
-                // An aborted task is dropped (with the batch it held) before its handle
-                // resolves; the batch itself was parked in `in_flight` first.
-                let _ = worker.await;
-            }
-        }
-        self.workers.clear();
+        let timed_out = join_workers(&mut self.workers, timeout).await;
         ShutdownReport {
             stats: self.control.counters.snapshot(),
             unprocessed: self.control.take_in_flight(),
@@ -277,23 +322,7 @@ where
         self.report().partition_started();
         let mut state = self.control.subscribe();
         let mut last_drain = Instant::now();
-        loop {
-            let now = *state.borrow_and_update();
-            if now.stopping {
-                break;
-            }
-            let deadline = super::next_drain(last_drain, now.settings.interval);
-            tokio::select! {
-                biased;
-                changed = state.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                    continue;
-                }
-                () = tokio::time::sleep_until(deadline.into()) => {}
-            }
-            last_drain = Instant::now();
+        while next_drain_due(&mut state, &mut last_drain).await {
             self.drain().await;
         }
         // Stopping: process what the partition still holds.
@@ -337,10 +366,10 @@ where
 
 /// Runs the processor function on a batch, turning a panic (while it is called or while its
 /// future runs) into an `Err` with the panic's message.
-struct CatchUnwind<Fut>(Pin<Box<Fut>>);
+pub(super) struct CatchUnwind<Fut>(Pin<Box<Fut>>);
 
 impl<Fut: Future> CatchUnwind<Fut> {
-    async fn call<I, F>(process: &F, items: Vec<I>) -> Result<Fut::Output, String>
+    pub(super) async fn call<I, F>(process: &F, items: Vec<I>) -> Result<Fut::Output, String>
     where
         F: Fn(Vec<I>) -> Fut,
     {
