@@ -3,10 +3,12 @@
 mod server;
 
 mod conflicts;
+mod crash;
 mod delivery;
 mod durability;
 mod order;
 mod processor;
+mod side_by_side;
 
 use elasticq::{ElasticQueue, Priority};
 
