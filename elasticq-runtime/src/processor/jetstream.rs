@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::control::Control;
 use super::outcome::Report;
-use super::task::{current_runtime, join_workers, next_drain_due, CatchUnwind};
+use super::task::{current_runtime, join_workers, run_worker, CatchUnwind};
 use super::{
     Cause, DeadLetter, Failure, ProcessorBuilder, ProcessorError, ProcessorOptions,
     ProcessorSettings, ProcessorSource, ProcessorStats, ShutdownReport,
@@ -309,15 +309,7 @@ where
     }
 
     async fn run(self) {
-        self.report().partition_started();
-        let mut state = self.shared.control.subscribe();
-        let mut last_drain = Instant::now();
-        while next_drain_due(&mut state, &mut last_drain).await {
-            self.drain().await;
-        }
-        // Stopping: process what the partition still holds.
-        self.drain().await;
-        self.report().partition_stopped("shutdown");
+        run_worker(self.report(), &self.shared.control, || self.drain()).await;
     }
 
     /// Processes batches until a pull of the partition finds nothing.

@@ -158,13 +158,27 @@ pub(super) async fn join_workers(
     timed_out
 }
 
+/// A worker's life, whatever it drains: `drain` every interval until the processor stops,
+/// then once more for what the partition still holds.
+pub(super) async fn run_worker<B, Fut: Future<Output = ()>>(
+    report: Report<'_>,
+    control: &Control<B>,
+    mut drain: impl FnMut() -> Fut,
+) {
+    report.partition_started();
+    let mut state = control.subscribe();
+    let mut last_drain = Instant::now();
+    while next_drain_due(&mut state, &mut last_drain).await {
+        drain().await;
+    }
+    drain().await;
+    report.partition_stopped("shutdown");
+}
+
 /// Waits until a partition's next drain is due: its interval since `last_drain` passed
 /// (a change of settings counts from the same drain). Returns `false` once the processor
-/// stops, after which the worker drains one last time and ends.
-pub(super) async fn next_drain_due(
-    state: &mut watch::Receiver<State>,
-    last_drain: &mut Instant,
-) -> bool {
+/// stops.
+async fn next_drain_due(state: &mut watch::Receiver<State>, last_drain: &mut Instant) -> bool {
     loop {
         let now = *state.borrow_and_update();
         if now.stopping {
@@ -319,15 +333,7 @@ where
     }
 
     async fn run(self) {
-        self.report().partition_started();
-        let mut state = self.control.subscribe();
-        let mut last_drain = Instant::now();
-        while next_drain_due(&mut state, &mut last_drain).await {
-            self.drain().await;
-        }
-        // Stopping: process what the partition still holds.
-        self.drain().await;
-        self.report().partition_stopped("shutdown");
+        run_worker(self.report(), &self.control, || self.drain()).await;
     }
 
     /// Processes batches until the partition is empty.
