@@ -10,7 +10,7 @@
 //!   composition, against a model of each lane, and under several producers and consumers;
 //! - `codec`: `#[derive(Codec)]` round trips and malformed input.
 //!
-//! The async calls are in `tests/async_api/`; compile-time errors in `tests/ui.rs`.
+//! The async calls are in `tests/async_api/`; compile-time errors in `tests/ui/` (package `elasticq-ui`).
 
 mod api;
 mod codec;
