@@ -32,6 +32,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use elasticq_macros::{queue, Codec, ElasticQueue, Priority};
+#[cfg(all(feature = "jetstream", feature = "persist"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "jetstream", feature = "persist"))))]
+pub use elasticq_runtime::ForwarderHandle;
 #[cfg(feature = "jetstream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
 pub use elasticq_runtime::{

@@ -102,6 +102,9 @@ pub use persist::{
     AckError, Cut, Delivery, PersistOptions, PersistStats, Persistent, SyncPolicy,
     MAX_RECORD_BYTES, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES,
 };
+#[cfg(all(feature = "jetstream", feature = "persist"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "jetstream", feature = "persist"))))]
+pub use processor::ForwarderHandle;
 #[cfg(feature = "jetstream")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
 pub use processor::JetStreamProcessorHandle;

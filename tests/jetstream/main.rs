@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod durability;
 mod order;
+mod outbox;
 mod processor;
 mod side_by_side;
 

@@ -195,6 +195,12 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 #vis fn as_jetstream_queue(&self) -> &#private::JetStreamQueue<#message> {
                     &self.inner
                 }
+
+                /// The runtime queue underneath, shared: what the outbox bridge forwards into,
+                /// `local.processor().forward_to(queue.jetstream_queue())`.
+                #vis fn jetstream_queue(&self) -> #private::Arc<#private::JetStreamQueue<#message>> {
+                    #private::Arc::clone(&self.inner)
+                }
             }
 
             impl #impl_generics #builder #ty_generics #impl_where {

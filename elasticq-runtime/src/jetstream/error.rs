@@ -162,10 +162,11 @@ impl std::error::Error for JetStreamError {
 pub struct JetStreamPushError<M> {
     /// The message that was not known to be stored.
     pub message: M,
-    /// The `Nats-Msg-Id` of the publish that was not acknowledged, when one was sent: the
-    /// server may have stored it all the same. Push the message again with this id
-    /// (`push_with_id_async`) and JetStream stores it at most once within the stream's
-    /// duplicate window.
+    /// The `Nats-Msg-Id` the message was given. When a publish was sent and not
+    /// acknowledged, the server may have stored it all the same: push the message again with
+    /// this id (`push_with_id_async`) and JetStream stores it at most once within the
+    /// stream's duplicate window. (A message refused before any publish, for a priority
+    /// without a subject, has one too; `None` is for refusals made without an id.)
     pub msg_id: Option<String>,
     /// Why.
     pub error: JetStreamError,

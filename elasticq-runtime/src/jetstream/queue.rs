@@ -186,7 +186,7 @@ impl<M: Message + Codec> JetStreamQueue<M> {
         let id = id.into();
         let (subject, payload) = match self.addressed(&message) {
             Ok(addressed) => addressed,
-            Err(error) => return Err(self.refused(message, None, error)),
+            Err(error) => return Err(self.refused(message, Some(id), error)),
         };
         let mut tries = 0;
         loop {
@@ -209,17 +209,40 @@ impl<M: Message + Codec> JetStreamQueue<M> {
         &self,
         messages: Vec<M>,
     ) -> Result<(), Vec<JetStreamPushError<M>>> {
+        let with_ids = messages
+            .into_iter()
+            .map(|message| (message, self.next_msg_id()))
+            .collect();
+        self.push_batch_with_ids_async(with_ids).await
+    }
+
+    /// Like `push_batch_async`, each message with the caller's `Nats-Msg-Id`: a batch
+    /// pushed again with the same ids (after a crash, or for the messages handed back) is
+    /// stored once, within the stream's duplicate window. The outbox bridge publishes with
+    /// it.
+    ///
+    /// ```no_run
+    /// # use elasticq_runtime::__doc::Note;
+    /// # async fn run(queue: elasticq_runtime::JetStreamQueue<Note>) {
+    /// let batch = vec![(Note("a".into()), "order-1".to_owned()), (Note("b".into()), "order-2".to_owned())];
+    /// queue.push_batch_with_ids_async(batch.clone()).await.unwrap();
+    /// queue.push_batch_with_ids_async(batch).await.unwrap(); // stored once
+    /// # }
+    /// ```
+    pub async fn push_batch_with_ids_async(
+        &self,
+        messages: Vec<(M, String)>,
+    ) -> Result<(), Vec<JetStreamPushError<M>>> {
         let mut refused = Vec::new();
         let mut sent = Vec::with_capacity(messages.len());
-        for message in messages {
-            let id = self.next_msg_id();
+        for (message, id) in messages {
             match self.addressed(&message) {
                 Ok((subject, payload)) => {
                     let publish = Publish::build().payload(payload.clone()).message_id(&id);
                     let ack = self.context.send_publish(subject.clone(), publish).await;
                     sent.push((message, id, subject, payload, ack));
                 }
-                Err(error) => refused.push(self.refused(message, None, error)),
+                Err(error) => refused.push(self.refused(message, Some(id), error)),
             }
         }
         for (message, id, subject, payload, ack) in sent {

@@ -133,6 +133,36 @@ impl<M> Delivery<M> {
         self.partition as usize
     }
 
+    /// A name for the message that no other message of any log shares, and that stays the
+    /// same for as long as it is owed: the log directory's random id (written into the
+    /// directory as `ID` the first time one is asked for), its partition and its record's
+    /// sequence number, as `{id}.{partition}.{seq}`. A delivery handed back, or delivered
+    /// again after a crash and a reopen, has the same one. The outbox bridge
+    /// ([`forward_to`](crate::ProcessorBuilder::forward_to), feature `jetstream`) publishes
+    /// each message with it as its `Nats-Msg-Id`, so that JetStream stores a message
+    /// forwarded twice once.
+    ///
+    /// The first call reads or writes `ID`; its I/O errors are returned.
+    ///
+    /// ```
+    /// # use elasticq_runtime::*;
+    /// # use elasticq_runtime::__doc::Job;
+    /// # let dir = elasticq_runtime::__doc::log_dir("message-id");
+    /// let jobs = Persistent::<Job, LockedQueue<Recorded<Job>>>::open(Config::new(), PersistOptions::new(&dir))?;
+    /// jobs.push(Job(1)).unwrap();
+    /// let delivery = jobs.pop_delivery().unwrap();
+    /// let id = delivery.message_id()?;
+    /// assert_eq!(id.split('.').nth(1), Some("0")); // {log id}.{partition}.{seq}
+    /// delivery.nack();
+    /// assert_eq!(jobs.pop_delivery().unwrap().message_id()?, id); // the same message
+    /// # drop(jobs); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn message_id(&self) -> Result<String, PersistError> {
+        let id = self.returns.logs.directory.log_id()?;
+        Ok(format!("{id}.{}.{}", self.partition, self.seq))
+    }
+
     /// Takes the message without acknowledging it: it will be delivered again after the
     /// queue reopens.
     ///

@@ -22,6 +22,8 @@ const MANIFEST: &str = "MANIFEST";
 pub(crate) struct Directory {
     path: PathBuf,
     fs: Arc<dyn FileSystem>,
+    /// The directory's id, once asked for (`log_id`).
+    id: parking_lot::Mutex<Option<Arc<str>>>,
     _lock: Box<dyn Any + Send + Sync>,
 }
 
@@ -60,6 +62,7 @@ impl Directory {
         let directory = Directory {
             path: path.to_path_buf(),
             fs,
+            id: parking_lot::Mutex::new(None),
             _lock: lock,
         };
         let segments = directory.list()?;
@@ -81,6 +84,18 @@ impl Directory {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The directory's id, written into it the first time it is asked for. Only this
+    /// directory's holder writes it: the lock is held.
+    pub(crate) fn log_id(&self) -> Result<Arc<str>, PersistError> {
+        let mut id = self.id.lock();
+        if let Some(id) = &*id {
+            return Ok(Arc::clone(id));
+        }
+        let read: Arc<str> = super::log_id::read_or_create(&*self.fs, &self.path)?.into();
+        *id = Some(Arc::clone(&read));
+        Ok(read)
     }
 
     fn list(&self) -> Result<Segments, PersistError> {

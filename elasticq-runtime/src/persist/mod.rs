@@ -13,6 +13,9 @@
 //! A log directory holds:
 //! - `LOCK`: an exclusive lock, held while a queue has the directory open (`directory`); a
 //!   second queue on it, in any process, gets [`PersistError::Locked`].
+//! - `ID` (`log_id`), once something asked for it: the text `elasticq-log-id 1` and 32 hex
+//!   digits, a random id that, with a partition and a sequence number, names a message
+//!   uniquely everywhere ([`Delivery::message_id`]).
 //! - `MANIFEST`: the text `elasticq-wal 1` and `partitions {n}`, one a line. Opening the log
 //!   with another partition count is [`PersistError::Partitions`]: it would put keys in the
 //!   wrong partitions.
@@ -141,6 +144,8 @@ pub(crate) mod doc;
 mod fs;
 #[cfg(feature = "persist")]
 mod log;
+#[cfg(feature = "persist")]
+mod log_id;
 #[cfg(feature = "persist")]
 mod logs;
 #[cfg(feature = "persist")]

@@ -5,6 +5,8 @@
 mod attempts;
 mod batch;
 mod control;
+#[cfg(all(feature = "jetstream", feature = "persist"))]
+mod forward;
 #[cfg(feature = "jetstream")]
 mod jetstream;
 mod options;
@@ -18,6 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use batch::TakenBatch;
+#[cfg(all(feature = "jetstream", feature = "persist"))]
+pub use forward::ForwarderHandle;
 #[cfg(feature = "jetstream")]
 pub use jetstream::JetStreamProcessorHandle;
 pub use options::{ProcessorError, ProcessorOptions, ProcessorSettings, MAX_BACKOFF};

@@ -6,6 +6,7 @@ mod checkpoint;
 mod crash;
 mod evicting;
 mod faults;
+mod log_id;
 mod scenario;
 mod sim;
 mod waits;
