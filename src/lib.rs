@@ -39,8 +39,8 @@ pub use elasticq_runtime::ForwarderHandle;
 #[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
 pub use elasticq_runtime::{
     async_nats, check_stream_name, check_subject, BoxError, JetStreamCounters, JetStreamDelivery,
-    JetStreamError, JetStreamOptions, JetStreamProcessorHandle, JetStreamPushError, JetStreamQueue,
-    StreamStorage,
+    JetStreamError, JetStreamMap, JetStreamOptions, JetStreamProcessorHandle, JetStreamPushError,
+    JetStreamQueue, MapRevision, StreamStorage,
 };
 pub use elasticq_runtime::{
     from_bytes, stable_hash, to_bytes, Codec, Config, DecodeError, Engine, Entry, Error, Fairness,
@@ -150,8 +150,8 @@ pub mod __private {
     pub use elasticq_runtime::Instrumented;
     #[cfg(feature = "jetstream")]
     pub use elasticq_runtime::{
-        async_nats, JetStreamCounters, JetStreamDelivery, JetStreamError, JetStreamOptions,
-        JetStreamPushError, JetStreamQueue, StreamStorage,
+        async_nats, JetStreamCounters, JetStreamDelivery, JetStreamError, JetStreamMap,
+        JetStreamOptions, JetStreamPushError, JetStreamQueue, MapRevision, StreamStorage,
     };
 
     /// `M: CloneFor<Q>` holds exactly when `M: Clone`; it mentions the method's own type

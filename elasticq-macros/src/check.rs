@@ -50,7 +50,8 @@ fn jetstream_rules(attrs: &QueueAttrs, errors: &mut Errors) {
     jetstream_is_not_persisted(attrs, errors);
     jetstream_takes_no_engine_keys(attrs, errors);
     jetstream_partitions_are_counted(attrs, errors);
-    jetstream_has_no_map_mode_or_metrics_yet(attrs, errors);
+    jetstream_map_is_one_bucket(attrs, errors);
+    jetstream_has_no_metrics_yet(attrs, errors);
 }
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
@@ -197,25 +198,29 @@ fn jetstream_partitions_are_counted(attrs: &QueueAttrs, errors: &mut Errors) {
     }
 }
 
-/// Map mode over KV and the metrics series are not generated for JetStream queues yet.
-fn jetstream_has_no_map_mode_or_metrics_yet(attrs: &QueueAttrs, errors: &mut Errors) {
-    let Some(key) = attrs.jetstream_key else {
+/// A map-mode message on JetStream is one key-value bucket: it has no partitions to count.
+fn jetstream_map_is_one_bucket(attrs: &QueueAttrs, errors: &mut Errors) {
+    if let (Some(_), true, Some(partitions)) =
+        (attrs.jetstream_key, is_map(attrs), &attrs.partitions)
+    {
+        errors.at(
+            partitions.span,
+            "a map-mode message on `jetstream` is one key-value bucket, named by `stream`, \
+             which every process shares whole: remove `partitions`",
+        );
+    }
+}
+
+/// The metrics series are not generated for JetStream queues yet.
+fn jetstream_has_no_metrics_yet(attrs: &QueueAttrs, errors: &mut Errors) {
+    let (Some(_), Some(label)) = (attrs.jetstream_key, &attrs.metrics) else {
         return;
     };
-    if is_map(attrs) {
-        errors.at(
-            key,
-            "`jetstream` together with `mode = map` is not supported yet: a map-mode \
-             message has local queues only",
-        );
-    }
-    if let Some(label) = &attrs.metrics {
-        errors.at(
-            label.span(),
-            "`metrics` is not supported on a `jetstream` queue yet: read its figures with \
-             `stats().await` and `counters()`",
-        );
-    }
+    errors.at(
+        label.span(),
+        "`metrics` is not supported on a `jetstream` queue yet: read its figures with \
+         `stats().await` and `counters()`",
+    );
 }
 
 /// The log keeps a queue's order, which map mode does not have.

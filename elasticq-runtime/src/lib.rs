@@ -83,7 +83,8 @@ pub use error::{Error, PopError, PushError};
 #[cfg_attr(docsrs, doc(cfg(feature = "jetstream")))]
 pub use jetstream::{
     check_stream_name, check_subject, BoxError, JetStreamCounters, JetStreamDelivery,
-    JetStreamError, JetStreamOptions, JetStreamPushError, JetStreamQueue, StreamStorage,
+    JetStreamError, JetStreamMap, JetStreamOptions, JetStreamPushError, JetStreamQueue,
+    MapRevision, StreamStorage,
 };
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
@@ -142,7 +143,7 @@ pub mod __private {
 pub mod __doc {
     //! Support for the runtime's own examples; not part of the API.
     #[cfg(feature = "jetstream")]
-    pub use crate::jetstream::doc::Note;
+    pub use crate::jetstream::doc::{Gauge, Note};
     #[cfg(feature = "persist")]
     pub use crate::persist::doc::{log_dir, Job, LogDir};
     pub use crate::queue::doc::Jobs;

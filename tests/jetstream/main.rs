@@ -6,6 +6,7 @@ mod conflicts;
 mod crash;
 mod delivery;
 mod durability;
+mod map;
 mod order;
 mod outbox;
 mod processor;

@@ -19,6 +19,9 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     let (Some(stream), Some(subject)) = (&jetstream.stream, &jetstream.subject) else {
         return TokenStream::new();
     };
+    if spec.layers.map {
+        return super::jetstream_map::map_items(spec, stream, subject);
+    }
     let QueueSpec {
         outer,
         vis,
@@ -84,6 +87,7 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
             }
         }
     });
+    let storage_setters = storage_setters(vis, &private);
     let key_span = spec.attrs.jetstream_key.unwrap_or_else(Span::call_site);
     let enabled = quote_spanned! {key_span=> #private::jetstream_enabled!{} };
     let builder_name = builder.to_string();
@@ -210,29 +214,7 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     self
                 }
 
-                /// How many servers keep each message (1 to 5).
-                #vis fn replicas(mut self, #n: #usize) -> Self {
-                    self.options = self.options.replicas(#n);
-                    self
-                }
-
-                /// File (the default) or memory storage.
-                #vis fn storage(mut self, __storage: #private::StreamStorage) -> Self {
-                    self.options = self.options.storage(__storage);
-                    self
-                }
-
-                /// How long the stream keeps a message (zero, the default: forever).
-                #vis fn max_age(mut self, #d: #private::Duration) -> Self {
-                    self.options = self.options.max_age(#d);
-                    self
-                }
-
-                /// The most bytes the stream holds; a push past it is refused and handed back.
-                #vis fn max_bytes(mut self, #n: ::core::primitive::u64) -> Self {
-                    self.options = self.options.max_bytes(#n);
-                    self
-                }
+                #storage_setters
 
                 /// How many times a message is delivered at most (unlimited by default).
                 #vis fn max_deliver(mut self, #n: ::core::primitive::u32) -> Self {
@@ -286,6 +268,40 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                         .finish()
                 }
             }
+        }
+    }
+}
+
+/// The builder's setters of where and how long the server keeps what it stores, the same for
+/// a stream and for a key-value bucket.
+pub(super) fn storage_setters(vis: &syn::Visibility, private: &TokenStream) -> TokenStream {
+    let (n, d) = (
+        Ident::new("__n", Span::mixed_site()),
+        Ident::new("__d", Span::mixed_site()),
+    );
+    quote! {
+        /// How many servers keep each message (1 to 5).
+        #vis fn replicas(mut self, #n: ::core::primitive::usize) -> Self {
+            self.options = self.options.replicas(#n);
+            self
+        }
+
+        /// File (the default) or memory storage.
+        #vis fn storage(mut self, __storage: #private::StreamStorage) -> Self {
+            self.options = self.options.storage(__storage);
+            self
+        }
+
+        /// How long the server keeps a message (zero, the default: forever).
+        #vis fn max_age(mut self, #d: #private::Duration) -> Self {
+            self.options = self.options.max_age(#d);
+            self
+        }
+
+        /// The most bytes the server holds; a write past it is refused and handed back.
+        #vis fn max_bytes(mut self, #n: ::core::primitive::u64) -> Self {
+            self.options = self.options.max_bytes(#n);
+            self
         }
     }
 }

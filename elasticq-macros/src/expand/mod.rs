@@ -22,6 +22,7 @@ mod debug;
 mod docs;
 mod hooks;
 mod jetstream;
+mod jetstream_map;
 mod layers;
 mod map;
 mod message_impls;

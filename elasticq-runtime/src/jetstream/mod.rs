@@ -11,6 +11,7 @@
 //! | a push                   | a publish with `Nats-Msg-Id`, returned when acknowledged      |
 //! | deliveries               | pulled messages: `ack`, `nack`, `nack_after`, `term`          |
 //! | a full queue             | `max_bytes` with discard `new`: the publish is refused, handed back |
+//! | map mode                 | a key-value bucket named after the stream, history one; the key's revision is its version (`map`) |
 //!
 //! # Invariants
 //!
@@ -31,6 +32,8 @@ mod delivery;
 pub(crate) mod doc;
 #[cfg(feature = "jetstream")]
 mod error;
+#[cfg(feature = "jetstream")]
+mod map;
 mod names;
 #[cfg(feature = "jetstream")]
 mod options;
@@ -43,6 +46,8 @@ mod topology;
 pub use delivery::JetStreamDelivery;
 #[cfg(feature = "jetstream")]
 pub use error::{BoxError, JetStreamError, JetStreamPushError};
+#[cfg(feature = "jetstream")]
+pub use map::{JetStreamMap, MapRevision};
 pub use names::{check_stream_name, check_subject};
 #[cfg(feature = "jetstream")]
 pub use options::{JetStreamOptions, StreamStorage};

@@ -24,4 +24,11 @@ struct NoSubject {
     id: u64,
 }
 
+#[derive(ElasticQueue)]
+#[elastic_queue(mode = map, partitions = 2, jetstream(stream = "GAUGES", subject = "gauges"))]
+struct PartitionedMap {
+    #[elastic_queue(key)]
+    name: u32,
+}
+
 fn main() {}
