@@ -51,7 +51,7 @@ fn jetstream_rules(attrs: &QueueAttrs, errors: &mut Errors) {
     jetstream_takes_no_engine_keys(attrs, errors);
     jetstream_partitions_are_counted(attrs, errors);
     jetstream_map_is_one_bucket(attrs, errors);
-    jetstream_has_no_metrics_yet(attrs, errors);
+    jetstream_map_has_no_metrics_yet(attrs, errors);
 }
 
 pub(crate) fn queue_decl(decl: &QueueDecl, errors: &mut Errors) {
@@ -211,15 +211,15 @@ fn jetstream_map_is_one_bucket(attrs: &QueueAttrs, errors: &mut Errors) {
     }
 }
 
-/// The metrics series are not generated for JetStream queues yet.
-fn jetstream_has_no_metrics_yet(attrs: &QueueAttrs, errors: &mut Errors) {
-    let (Some(_), Some(label)) = (attrs.jetstream_key, &attrs.metrics) else {
+/// A JetStream map has no series yet (a JetStream queue has).
+fn jetstream_map_has_no_metrics_yet(attrs: &QueueAttrs, errors: &mut Errors) {
+    let (Some(_), true, Some(label)) = (attrs.jetstream_key, is_map(attrs), &attrs.metrics) else {
         return;
     };
     errors.at(
         label.span(),
-        "`metrics` is not supported on a `jetstream` queue yet: read its figures with \
-         `stats().await` and `counters()`",
+        "`metrics` is not supported on a map-mode `jetstream` queue yet: remove it, or leave \
+         out `mode = map`",
     );
 }
 

@@ -7,6 +7,7 @@ mod crash;
 mod delivery;
 mod durability;
 mod map;
+mod metrics;
 mod order;
 mod outbox;
 mod processor;

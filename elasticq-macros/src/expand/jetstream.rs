@@ -88,12 +88,22 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
         }
     });
     let storage_setters = storage_setters(vis, &private);
+    // A labelled queue reports the local queues' series (the runtime's `jetstream/series.rs`).
+    let metrics_label = spec
+        .attrs
+        .metrics
+        .as_ref()
+        .map(|label| quote!(.metrics(#label)));
+    let metrics_enabled = spec.attrs.metrics.as_ref().map(|label| {
+        quote_spanned! {label.span()=> #private::metrics_enabled!{} }
+    });
     let key_span = spec.attrs.jetstream_key.unwrap_or_else(Span::call_site);
     let enabled = quote_spanned! {key_span=> #private::jetstream_enabled!{} };
     let builder_name = builder.to_string();
     let name = ident.to_string();
     quote! {
         #enabled
+        #metrics_enabled
 
         #private::jetstream_items! {
             #(#outer)*
@@ -120,7 +130,8 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                     #builder {
                         options: #private::JetStreamOptions::new(#stream, #subject)
                             .partitions(#partitions)
-                            .fairness(#fairness),
+                            .fairness(#fairness)
+                            #metrics_label,
                         message: #private::PhantomData,
                     }
                 }

@@ -40,6 +40,8 @@ mod options;
 #[cfg(feature = "jetstream")]
 mod queue;
 #[cfg(feature = "jetstream")]
+mod series;
+#[cfg(feature = "jetstream")]
 mod topology;
 
 #[cfg(feature = "jetstream")]

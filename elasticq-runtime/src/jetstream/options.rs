@@ -50,6 +50,8 @@ pub struct JetStreamOptions {
     pub(crate) ack_wait: Duration,
     pub(crate) duplicate_window: Duration,
     pub(crate) publish_tries: u32,
+    /// The `queue` label of the series (feature `metrics`), if the queue reports any.
+    pub(crate) metrics: Option<String>,
 }
 
 impl JetStreamOptions {
@@ -71,7 +73,22 @@ impl JetStreamOptions {
             ack_wait: Duration::from_secs(30),
             duplicate_window: Duration::from_secs(120),
             publish_tries: 3,
+            metrics: None,
         }
+    }
+
+    /// Reports the queue's series under `queue = label` (feature `metrics`; without it the
+    /// label is kept and nothing is reported): the local queues' counters, from this handle,
+    /// published once a second, and the depth and bytes the server held at the last
+    /// `stats().await`; a processor over the queue records its events in them too.
+    ///
+    /// ```
+    /// let options = elasticq_runtime::JetStreamOptions::new("ORDERS", "orders").metrics("orders");
+    /// # drop(options);
+    /// ```
+    pub fn metrics(mut self, label: impl Into<String>) -> Self {
+        self.metrics = Some(label.into());
+        self
     }
 
     /// The number of partitions (subjects `<subject>.<partition>.*`, each with its consumers).

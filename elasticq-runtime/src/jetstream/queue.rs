@@ -22,6 +22,7 @@ use futures_util::StreamExt as _;
 use super::delivery::JetStreamDelivery;
 use super::error::{JetStreamError, JetStreamPushError};
 use super::options::JetStreamOptions;
+use super::series::QueueSeries;
 use super::topology::{self, Consumers};
 use crate::config::Fairness;
 use crate::sync::{AtomicU64, AtomicUsize, Lock, Ordering};
@@ -36,7 +37,7 @@ impl Counter {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -109,7 +110,17 @@ pub struct JetStreamQueue<M> {
     cursor: AtomicUsize,
     streak: Lock<Streak>,
     counters: Arc<Counters>,
+    /// The series of a queue declared with `metrics = "label"`.
+    series: QueueSeries,
     _message: PhantomData<fn(M) -> M>,
+}
+
+impl<M> JetStreamQueue<M> {
+    /// Records a processor's event in the queue's processing series (a queue declared with
+    /// `metrics = "label"`; others ignore it).
+    pub(crate) fn processing_event(&self, event: crate::queue::ProcessingEvent) {
+        self.series.processing(event);
+    }
 }
 
 impl<M: Message + Codec> JetStreamQueue<M> {
@@ -125,6 +136,15 @@ impl<M: Message + Codec> JetStreamQueue<M> {
         let context = jetstream::new(client.clone());
         let stream = topology::ensure_stream(&context, &options).await?;
         let consumers = topology::ensure_consumers(&stream, &options).await?;
+        let counters = Arc::<Counters>::default();
+        // Levels are named by number: the queue knows its message, not its priority type.
+        let series = QueueSeries::register(
+            options.metrics.as_deref(),
+            options.partitions,
+            options.levels,
+            &[],
+            &counters,
+        );
         Ok(Self {
             context,
             producer: producer_id(),
@@ -135,7 +155,8 @@ impl<M: Message + Codec> JetStreamQueue<M> {
             round_robin: AtomicUsize::new(0),
             cursor: AtomicUsize::new(0),
             streak: Lock::new(Streak::default()),
-            counters: Arc::default(),
+            counters,
+            series,
             _message: PhantomData,
         })
     }
@@ -478,7 +499,7 @@ impl<M: Message + Codec> JetStreamQueue<M> {
             });
         }
         let c = &self.counters;
-        Ok(Stats {
+        let stats = Stats {
             enqueued: c.published.get(),
             dequeued: c.delivered.get(),
             rejected: c.refused.get(),
@@ -490,7 +511,9 @@ impl<M: Message + Codec> JetStreamQueue<M> {
             max_capacity: usize::MAX,
             partitions,
             ..Stats::default()
-        })
+        };
+        self.series.observed(&stats);
+        Ok(stats)
     }
 
     /// What the counters behind `stats` say without asking the server.

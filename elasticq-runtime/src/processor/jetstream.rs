@@ -275,12 +275,11 @@ impl<M> Drop for JetStreamProcessorHandle<M> {
     }
 }
 
-/// A JetStream queue records no processing series (yet): its events go to the counters and
-/// to `tracing` only.
-struct NoSeries;
-
-impl ProcessingMetrics for NoSeries {
-    fn processing_event(&self, _: ProcessingEvent) {}
+/// A labelled JetStream queue records its processor's events in its series.
+impl<M: Send + Sync> ProcessingMetrics for JetStreamQueue<M> {
+    fn processing_event(&self, event: ProcessingEvent) {
+        JetStreamQueue::processing_event(self, event);
+    }
 }
 
 struct Worker<M, F, D> {
@@ -304,7 +303,7 @@ where
             queue: self.queue.source_name(),
             partition: self.partition,
             counters: &self.shared.control.counters,
-            metrics: &NoSeries,
+            metrics: &*self.queue,
         }
     }
 

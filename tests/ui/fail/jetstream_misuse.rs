@@ -31,4 +31,11 @@ struct PartitionedMap {
     name: u32,
 }
 
+#[derive(ElasticQueue)]
+#[elastic_queue(mode = map, metrics = "gauges", jetstream(stream = "GAUGES", subject = "gauges"))]
+struct MeteredMap {
+    #[elastic_queue(key)]
+    name: u32,
+}
+
 fn main() {}

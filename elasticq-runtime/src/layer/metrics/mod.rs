@@ -16,6 +16,10 @@ mod series;
 pub use instrumented::Instrumented;
 pub use observable::{LogFigures, Observable};
 pub use publisher::PUBLISH_INTERVAL;
+#[cfg(feature = "jetstream")]
+pub(crate) use publisher::{register as register_source, Publish};
+#[cfg(feature = "jetstream")]
+pub(crate) use series::Series;
 
 use std::cell::Cell;
 
