@@ -27,8 +27,8 @@ use std::fmt;
 /// assert_eq!(from_bytes::<(u32, String, Option<Vec<f64>>)>(&bytes), Ok(value));
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no encoding for persistence",
-    label = "a persisted message, and each of its fields, must implement `elasticq::Codec`",
+    message = "`{Self}` has no encoding for persistence or JetStream",
+    label = "a persisted message, or one on JetStream, and each of its fields, must implement `elasticq::Codec`",
     note = "derive `elasticq::Codec` on `{Self}`, or use a type that has an encoding (integers, floats, bool, char, String, Vec, Option, Box, arrays, tuples, Duration)"
 )]
 pub trait Codec: Sized {
