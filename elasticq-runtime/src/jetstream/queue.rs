@@ -116,6 +116,17 @@ pub struct JetStreamQueue<M> {
 }
 
 impl<M> JetStreamQueue<M> {
+    /// How many messages the stream holds, all processes' included: one request (`stats`
+    /// makes one more per consumer).
+    pub(crate) async fn stream_len(&self) -> Result<usize, JetStreamError> {
+        let mut stream = self.stream.clone();
+        let info = stream.info().await.map_err(|e| JetStreamError::Setup {
+            step: "read the stream",
+            source: Box::new(e),
+        })?;
+        Ok(info.state.messages as usize)
+    }
+
     /// Records a processor's event in the queue's processing series (a queue declared with
     /// `metrics = "label"`; others ignore it).
     pub(crate) fn processing_event(&self, event: crate::queue::ProcessingEvent) {

@@ -251,8 +251,8 @@ impl<M: Message + Codec> JetStreamProcessorHandle<M> {
             }
             unprocessed.extend(batch.into_iter().map(|delivery| delivery.message));
         }
-        let remaining = match self.queue.stats().await {
-            Ok(stats) => stats.len,
+        let remaining = match self.queue.stream_len().await {
+            Ok(len) => len,
             Err(error) => {
                 tracing::warn!(target: "elasticq::processor", error = %error,
                     "the stream's count is unknown at shutdown");
