@@ -99,8 +99,14 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
     });
     let key_span = spec.attrs.jetstream_key.unwrap_or_else(Span::call_site);
     let enabled = quote_spanned! {key_span=> #private::jetstream_enabled!{} };
-    let builder_name = builder.to_string();
     let name = ident.to_string();
+    let builder_item = BuilderItem {
+        builder: &builder,
+        doc: &builder_doc,
+        impl_where: &impl_where,
+        struct_where: &struct_where,
+    }
+    .tokens(spec, &private);
     quote! {
         #enabled
         #metrics_enabled
@@ -112,11 +118,7 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                 inner: #private::Arc<#private::JetStreamQueue<#message>>,
             }
 
-            #[doc = #builder_doc]
-            #vis struct #builder #generics #struct_where {
-                options: #private::JetStreamOptions,
-                message: #private::PhantomData<fn() -> #message>,
-            }
+            #builder_item
 
             impl #impl_generics #ident #ty_generics #impl_where {
                 /// Connects through `client` with the declared settings: creates the stream
@@ -269,16 +271,6 @@ pub(super) fn queue_items(spec: &QueueSpec<'_>) -> TokenStream {
                         .finish()
                 }
             }
-
-            #[automatically_derived]
-            impl #impl_generics #private::Debug for #builder #ty_generics #impl_where {
-                fn fmt(&self, __formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
-                    __formatter
-                        .debug_struct(#builder_name)
-                        .field("options", &self.options)
-                        .finish()
-                }
-            }
         }
     }
 }
@@ -313,6 +305,45 @@ pub(super) fn storage_setters(vis: &syn::Visibility, private: &TokenStream) -> T
         #vis fn max_bytes(mut self, #n: ::core::primitive::u64) -> Self {
             self.options = self.options.max_bytes(#n);
             self
+        }
+    }
+}
+
+/// A JetStream declaration's builder: its options and message type, with its `Debug`.
+pub(super) struct BuilderItem<'a> {
+    pub(super) builder: &'a Ident,
+    pub(super) doc: &'a str,
+    pub(super) impl_where: &'a TokenStream,
+    pub(super) struct_where: &'a TokenStream,
+}
+
+impl BuilderItem<'_> {
+    pub(super) fn tokens(&self, spec: &QueueSpec<'_>, private: &TokenStream) -> TokenStream {
+        let Self {
+            builder,
+            doc,
+            impl_where,
+            struct_where,
+        } = self;
+        let (vis, generics, message) = (spec.vis, spec.generics, &spec.message);
+        let (impl_generics, ty_generics, _) = generics.split_for_impl();
+        let name = builder.to_string();
+        quote! {
+            #[doc = #doc]
+            #vis struct #builder #generics #struct_where {
+                options: #private::JetStreamOptions,
+                message: #private::PhantomData<fn() -> #message>,
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #private::Debug for #builder #ty_generics #impl_where {
+                fn fmt(&self, __formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
+                    __formatter
+                        .debug_struct(#name)
+                        .field("options", &self.options)
+                        .finish()
+                }
+            }
         }
     }
 }

@@ -58,8 +58,14 @@ pub(super) fn map_items(spec: &QueueSpec<'_>, stream: &LitStr, subject: &LitStr)
     let storage_setters = super::jetstream::storage_setters(vis, &private);
     let key_span = spec.attrs.jetstream_key.unwrap_or_else(Span::call_site);
     let enabled = quote_spanned! {key_span=> #private::jetstream_enabled!{} };
-    let builder_name = builder.to_string();
     let name = ident.to_string();
+    let builder_item = super::jetstream::BuilderItem {
+        builder: &builder,
+        doc: &builder_doc,
+        impl_where: &impl_where,
+        struct_where: &struct_where,
+    }
+    .tokens(spec, &private);
     quote! {
         #enabled
 
@@ -70,11 +76,7 @@ pub(super) fn map_items(spec: &QueueSpec<'_>, stream: &LitStr, subject: &LitStr)
                 inner: #private::Arc<#map>,
             }
 
-            #[doc = #builder_doc]
-            #vis struct #builder #generics #struct_where {
-                options: #private::JetStreamOptions,
-                message: #private::PhantomData<fn() -> #message>,
-            }
+            #builder_item
 
             impl #impl_generics #ident #ty_generics #impl_where {
                 /// Connects through `client` with the declared settings: creates the bucket,
@@ -137,16 +139,6 @@ pub(super) fn map_items(spec: &QueueSpec<'_>, stream: &LitStr, subject: &LitStr)
                     __formatter
                         .debug_struct(#name)
                         .field("bucket", &self.inner.bucket())
-                        .finish()
-                }
-            }
-
-            #[automatically_derived]
-            impl #impl_generics #private::Debug for #builder #ty_generics #impl_where {
-                fn fmt(&self, __formatter: &mut #private::Formatter<'_>) -> #private::FmtResult {
-                    __formatter
-                        .debug_struct(#builder_name)
-                        .field("options", &self.options)
                         .finish()
                 }
             }

@@ -1,10 +1,12 @@
-//! The log directory's id (`log_id`) against a crash at every operation of its creation:
+//! The log directory's id (`log_id`) against a crash, and a failed operation, at every step of
+//! its creation:
 //! after any crash, reading it again succeeds; an id that was handed out survives every way
 //! the disk can be left, so a message's `message_id` never changes under it.
 
+use std::io;
 use std::path::Path;
 
-use super::sim::{SimFs, Survival};
+use super::sim::{SimFs, Survival, OPS};
 use crate::persist::fs::FileSystem;
 use crate::persist::log_id;
 
@@ -43,4 +45,41 @@ fn an_id_handed_out_survives_a_crash_at_every_operation() {
             );
         }
     }
+}
+
+/// A failed operation of any kind while the id is written (`ENOSPC`, `EIO`): the call is an
+/// error, no id is handed out, and the next call, the disk healthy again, writes one that
+/// then stays.
+#[test]
+fn a_failed_write_of_the_id_hands_out_none_and_the_next_call_writes_it() {
+    let mut faulted = Vec::new();
+    for kind in OPS {
+        for error in [io::ErrorKind::StorageFull, io::ErrorKind::Other] {
+            let fs = SimFs::new();
+            fs.create_dir_all(Path::new(DIR)).expect("the directory");
+            fs.fail_at(kind, error, 0);
+            let first = log_id::read_or_create(&fs, Path::new(DIR));
+            if !fs.faulted() {
+                // This kind of operation is not part of writing an id.
+                assert!(first.is_ok(), "{kind:?}: {first:?}");
+                continue;
+            }
+            assert!(
+                first.is_err(),
+                "{kind:?} {error:?}: an id handed out: {first:?}"
+            );
+            faulted.push(kind);
+            let id = log_id::read_or_create(&fs, Path::new(DIR))
+                .unwrap_or_else(|e| panic!("{kind:?} {error:?}: no id after the fault: {e}"));
+            let after = fs.restart();
+            assert_eq!(
+                log_id::read_or_create(&after, Path::new(DIR)).expect("read after a restart"),
+                id,
+                "{kind:?} {error:?}: the id changed"
+            );
+        }
+    }
+    // Creating, writing, syncing, renaming and syncing the directory each took a fault.
+    faulted.dedup();
+    assert!(faulted.len() >= 5, "faulted only {faulted:?}");
 }
